@@ -1,0 +1,144 @@
+"""The `aksfw-tui` command line: choose a source, run the catalogue, print or write the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from aksfw_tui import __version__
+from aksfw_tui.errors import InputError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_DISCOVERY = 0, 1, 2, 3
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aksfw-tui",
+        description="Audit how AKS clusters are protected by Azure Firewall.",
+        epilog="Exit codes: 0 no failing finding at or above --fail-on; 1 there is one; "
+               "2 usage or input error; 3 discovery failed.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true",
+                        help="audit the bundled hub-spoke demo export")
+    source.add_argument("--from-export", metavar="PATH",
+                        help="audit an export: a JSON file or a directory of JSON files")
+    parser.add_argument("--headless", action="store_true",
+                        help="print the report instead of opening the app")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document (schema aksfw-tui/report/v1)")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--fail-on", choices=[*SEVERITIES, "none"], default="high",
+                        help="exit 1 when a failing finding has this severity or worse "
+                             "(default: high; 'none' never fails)")
+    parser.add_argument("--list-checks", action="store_true",
+                        help="print the check catalogue (with --json: as JSON)")
+    parser.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")
+    parser.add_argument("--version", action="version", version=f"aksfw-tui {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.list_checks:
+            return _list_checks(args)
+        if not (args.demo or args.from_export):
+            parser.error("choose a source: --demo or --from-export PATH")
+        return _audit(args)
+    except InputError as error:
+        print(f"aksfw-tui: error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if os.environ.get("AKSFW_DEBUG"):
+            raise
+        print(f"aksfw-tui: internal error: {type(error).__name__}: {error} "
+              "(set AKSFW_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from aksfw_tui.audit import audit
+    from aksfw_tui.sources.demo import load_demo
+    from aksfw_tui.sources.export import load_export
+
+    snapshot = load_demo() if args.demo else load_export(args.from_export)
+    topology, findings = audit(snapshot)
+    if not args.quiet:
+        for warning in snapshot.warnings:
+            print(f"aksfw-tui: note: {warning}", file=sys.stderr)
+    if args.json:
+        from aksfw_tui.report.json_report import dumps, report
+
+        _emit(dumps(report(topology, findings)), args.output)
+    else:
+        _emit_text(topology, findings, args.output)
+    return _exit_code(findings, args.fail_on)
+
+
+def _exit_code(findings: list[Any], fail_on: str) -> int:
+    from aksfw_tui.checks.base import Severity, Status
+
+    if fail_on == "none":
+        return EXIT_OK
+    threshold = Severity(fail_on).rank
+    failing = any(f.status is Status.FAIL and f.severity.rank >= threshold for f in findings)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        _write(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def _write(output: str, text: str) -> None:
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{output}: cannot write: {error.strerror or error}") from None
+
+
+def _emit_text(topology: Any, findings: list[Any], output: str | None) -> None:
+    from rich.console import Console
+
+    from aksfw_tui.report.text import render
+
+    if output:
+        import io
+
+        buffer = io.StringIO()
+        render(Console(file=buffer, width=120, no_color=True, highlight=False), topology, findings)
+        _write(output, buffer.getvalue())
+    else:
+        render(Console(highlight=False), topology, findings)
+
+
+def _list_checks(args: argparse.Namespace) -> int:
+    from aksfw_tui.checks import CATALOGUE
+
+    rows = [
+        {"id": c.id, "title": c.title, "subjects": [s.value for s in c.subjects],
+         "severity": c.severity.value, "passes_when": c.passes_when, "rationale": c.rationale,
+         "references": list(c.references)}
+        for c in CATALOGUE
+    ]
+    out: TextIO = sys.stdout
+    if args.json:
+        out.write(json.dumps({"checks": rows}, indent=2) + "\n")
+        return EXIT_OK
+    width = max(len(r["id"]) for r in rows)
+    for row in rows:
+        subjects = "+".join(row["subjects"])
+        out.write(f"{row['id']:<{width}}  {subjects:<16} {row['severity']:<8} {row['title']}\n")
+    return EXIT_OK

@@ -1,0 +1,471 @@
+"""The topology: typed resources indexed by id, a networkx graph of their relations, and the
+queries the checks share (a subnet's egress path, a cluster's firewall, who owns an address)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import networkx as nx
+
+from aksfw_tui.model import ids
+from aksfw_tui.model.resources import (
+    AppGateway,
+    Cluster,
+    DiagnosticSetting,
+    Firewall,
+    FirewallPolicy,
+    IpGroup,
+    LoadBalancer,
+    MetricSeries,
+    NatGateway,
+    PublicIp,
+    Resource,
+    Route,
+    RouteTable,
+    RuleCollectionGroup,
+    Subnet,
+    VirtualNetwork,
+    WafPolicy,
+    address,
+    items,
+    network,
+    props,
+    ref,
+    text,
+)
+from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable, resource_type
+
+R = TypeVar("R", bound=Resource)
+
+PARSERS: dict[str, Any] = {
+    "microsoft.containerservice/managedclusters": Cluster.parse,
+    "microsoft.network/azurefirewalls": Firewall.parse,
+    "microsoft.network/firewallpolicies": FirewallPolicy.parse,
+    "microsoft.network/firewallpolicies/rulecollectiongroups": RuleCollectionGroup.parse,
+    "microsoft.network/routetables": RouteTable.parse,
+    "microsoft.network/virtualnetworks": VirtualNetwork.parse,
+    "microsoft.network/publicipaddresses": PublicIp.parse,
+    "microsoft.network/loadbalancers": LoadBalancer.parse,
+    "microsoft.network/applicationgateways": AppGateway.parse,
+    "microsoft.network/applicationgatewaywebapplicationfirewallpolicies": WafPolicy.parse,
+    "microsoft.network/ipgroups": IpGroup.parse,
+    "microsoft.network/natgateways": NatGateway.parse,
+    "microsoft.insights/diagnosticsettings": DiagnosticSetting.parse,
+}
+
+
+class Egress(StrEnum):
+    """Where a subnet's (or cluster's) internet-bound traffic goes, as far as the snapshot shows."""
+
+    FIREWALL = "firewall"
+    NOT_FIREWALL = "not_firewall"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SubnetEgress:
+    """The default-route analysis of one subnet: route table → 0.0.0.0/0 → next hop → firewall."""
+
+    subnet_id: str
+    status: Egress
+    reason: str
+    subnet: Subnet | None = None
+    route_table: RouteTable | None = None
+    default_route: Route | None = None
+    firewall: Firewall | None = None
+    bypass_routes: tuple[Route, ...] = ()
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The graph path that decided it, for evidence and the detail view."""
+        steps = [self.subnet.name if self.subnet else ids.name_of(self.subnet_id)]
+        if self.route_table:
+            steps.append(self.route_table.name)
+        if self.default_route:
+            route = self.default_route
+            steps.append(f"{route.prefix_text} → {route.next_hop_type} {route.next_hop_ip}".strip())
+        if self.firewall:
+            steps.append(self.firewall.name)
+        return tuple(steps)
+
+
+@dataclass(frozen=True)
+class ClusterEgress:
+    status: Egress
+    reason: str
+    subnets: tuple[SubnetEgress, ...]
+
+    @property
+    def firewalls(self) -> tuple[Firewall, ...]:
+        found = {s.firewall.key: s.firewall for s in self.subnets if s.firewall}
+        return tuple(found.values())
+
+
+class Topology:
+    """Everything checks may ask about a snapshot. Built once; read-only afterwards."""
+
+    def __init__(self, snapshot: ArmSnapshot) -> None:
+        self.snapshot = snapshot
+        self.unreadable: list[Unreadable] = list(snapshot.unreadable)
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.by_type: dict[str, dict[str, Any]] = {t: {} for t in PARSERS}
+        self.raw: dict[str, Mapping[str, Any]] = {}
+        self.subnets: dict[str, Subnet] = {}
+        self.metrics: dict[str, list[MetricSeries]] = {}
+        self.dns_a_records: dict[str, list[tuple[str, tuple[str, ...]]]] = {}  # zone → (name, ips)
+        self.dns_zone_links: dict[str, set[str]] = {}  # zone key → vnet keys
+        self.cache: dict[Any, Any] = {}  # memoised derived data owned by other modules
+        self._load()
+        self._link()
+
+    # -- building --------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        for raw in self.snapshot.resources:
+            type_key = resource_type(raw).lower()
+            self.raw[ids.key(raw["id"])] = raw
+            parser = PARSERS.get(type_key)
+            if parser:
+                resource = parser(raw)
+                self.by_type[type_key][resource.key] = resource
+                self.graph.add_node(resource.key, kind=resource.type, name=resource.name)
+            elif type_key == "microsoft.network/privatednszones/a":
+                zone = ids.key(ids.parent_of(raw["id"]))
+                ips = tuple(text(a.get("ipv4Address")) for a in items(props(raw).get("aRecords")))
+                self.dns_a_records.setdefault(zone, []).append((ids.name_of(raw["id"]), ips))
+            elif type_key == "microsoft.network/privatednszones/virtualnetworklinks":
+                zone = ids.key(ids.parent_of(raw["id"]))
+                vnet = ids.key(ref(props(raw).get("virtualNetwork")))
+                self.dns_zone_links.setdefault(zone, set()).add(vnet)
+        for raw in self.snapshot.metrics:
+            series = MetricSeries.parse(raw)
+            self.metrics.setdefault(ids.key(series.resource_id), []).append(series)
+        for vnet in self.vnets:
+            for subnet in vnet.subnets:
+                self.subnets[subnet.key] = subnet
+
+    def _edge(self, source: str, target: str, relation: str, **data: Any) -> None:
+        if source and target:
+            self.graph.add_edge(ids.key(source), ids.key(target), key=relation, relation=relation,
+                                **data)
+
+    def _link(self) -> None:
+        for vnet in self.vnets:
+            for subnet in vnet.subnets:
+                self.graph.add_node(subnet.key, kind="subnet", name=subnet.name)
+                self._edge(vnet.id, subnet.id, "contains")
+                self._edge(subnet.id, subnet.route_table_id, "routes_via")
+            for peering in vnet.peerings:
+                self._edge(vnet.id, peering.remote_vnet_id, "peers_with", state=peering.state)
+        for firewall in self.firewalls:
+            self._edge(firewall.id, firewall.policy_id, "uses_policy")
+        for policy in self.policies:
+            self._edge(policy.id, policy.base_policy_id, "inherits")
+        for pip in self.public_ips:
+            owner = self._owner_of_config(pip.attached_to)
+            self._edge(pip.id, owner, "fronts")
+        for cluster in self.clusters:
+            for pool in cluster.node_pools:
+                node = f"{cluster.key}/agentpools/{pool.name.lower()}"
+                self.graph.add_node(node, kind="nodePool", name=pool.name)
+                self._edge(cluster.id, node, "contains")
+                self._edge(node, pool.subnet_id, "runs_in")
+            self._edge(cluster.id, cluster.api_server_subnet_id, "api_server_in")
+        for table in self.route_tables:
+            for route in table.routes:
+                owner = self.firewall_by_private_ip(route.next_hop_ip)
+                if route.next_hop_type.lower() == "virtualappliance" and owner:
+                    self._edge(table.id, owner.id, "next_hop", route=route.name)
+
+    def _owner_of_config(self, config_id: str) -> str:
+        """`…/azureFirewalls/fw/azureFirewallIpConfigurations/c` → the firewall (or gateway, LB)."""
+        if not config_id:
+            return ""
+        return ids.parent_of(config_id)
+
+    # -- typed access ----------------------------------------------------------------------------
+
+    def _all(self, type_key: str) -> list[Any]:
+        return list(self.by_type[type_key].values())
+
+    @property
+    def clusters(self) -> list[Cluster]:
+        return self._all("microsoft.containerservice/managedclusters")
+
+    @property
+    def firewalls(self) -> list[Firewall]:
+        return self._all("microsoft.network/azurefirewalls")
+
+    @property
+    def policies(self) -> list[FirewallPolicy]:
+        return self._all("microsoft.network/firewallpolicies")
+
+    @property
+    def vnets(self) -> list[VirtualNetwork]:
+        return self._all("microsoft.network/virtualnetworks")
+
+    @property
+    def route_tables(self) -> list[RouteTable]:
+        return self._all("microsoft.network/routetables")
+
+    @property
+    def public_ips(self) -> list[PublicIp]:
+        return self._all("microsoft.network/publicipaddresses")
+
+    @property
+    def load_balancers(self) -> list[LoadBalancer]:
+        return self._all("microsoft.network/loadbalancers")
+
+    @property
+    def app_gateways(self) -> list[AppGateway]:
+        return self._all("microsoft.network/applicationgateways")
+
+    @property
+    def nat_gateways(self) -> list[NatGateway]:
+        return self._all("microsoft.network/natgateways")
+
+    @property
+    def diagnostic_settings(self) -> list[DiagnosticSetting]:
+        return self._all("microsoft.insights/diagnosticsettings")
+
+    def find(self, type_key: str, resource_id: str) -> Any | None:
+        """The typed resource of that type with that id (case-insensitive), or None."""
+        return self.by_type[type_key].get(ids.key(resource_id))
+
+    def firewall(self, resource_id: str) -> Firewall | None:
+        return self.find("microsoft.network/azurefirewalls", resource_id)
+
+    def policy(self, resource_id: str) -> FirewallPolicy | None:
+        return self.find("microsoft.network/firewallpolicies", resource_id)
+
+    def rule_collection_group(self, resource_id: str) -> RuleCollectionGroup | None:
+        return self.find("microsoft.network/firewallpolicies/rulecollectiongroups", resource_id)
+
+    def ip_group(self, resource_id: str) -> IpGroup | None:
+        return self.find("microsoft.network/ipgroups", resource_id)
+
+    def route_table(self, resource_id: str) -> RouteTable | None:
+        return self.find("microsoft.network/routetables", resource_id)
+
+    def vnet(self, resource_id: str) -> VirtualNetwork | None:
+        return self.find("microsoft.network/virtualnetworks", resource_id)
+
+    def public_ip(self, resource_id: str) -> PublicIp | None:
+        return self.find("microsoft.network/publicipaddresses", resource_id)
+
+    def waf_policy(self, resource_id: str) -> WafPolicy | None:
+        return self.find("microsoft.network/applicationgatewaywebapplicationfirewallpolicies",
+                         resource_id)
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        return self.subnets.get(ids.key(subnet_id))
+
+    def contains_type(self, type_key: str) -> bool:
+        """Whether the snapshot holds any resource of the type (did the export include it?)."""
+        return bool(self.by_type.get(type_key))
+
+    def unreadable_scope_of(self, resource_id: str) -> Unreadable | None:
+        """The unreadable scope (subscription, group, type) covering this id, if any."""
+        key = ids.key(resource_id)
+        for entry in self.unreadable:
+            scope = ids.key(entry.scope)
+            if scope and (key == scope or key.startswith(scope + "/")):
+                return entry
+        return None
+
+    def missing(self, what: str, resource_id: str) -> str:
+        """The reason text for a referenced resource the snapshot lacks."""
+        scope = self.unreadable_scope_of(resource_id)
+        why = f"unreadable: {scope.reason}" if scope else "not in the snapshot"
+        return f"{what} {ids.name_of(resource_id)} ({resource_id}) is {why}"
+
+    # -- addresses -------------------------------------------------------------------------------
+
+    def firewall_by_private_ip(self, ip: str) -> Firewall | None:
+        index = self.cache.get("firewall_by_ip")
+        if index is None:
+            index = {fw.private_ip: fw for fw in self.firewalls if fw.private_ip}
+            self.cache["firewall_by_ip"] = index
+        return index.get(ip.strip())
+
+    def vnet_containing(self, ip: str) -> VirtualNetwork | None:
+        parsed = address(ip)
+        if parsed is None:
+            return None
+        for vnet in self.vnets:
+            if any(parsed in space for space in vnet.address_space):
+                return vnet
+        return None
+
+    def subnet_containing(self, ip: str) -> Subnet | None:
+        parsed = address(ip)
+        if parsed is None:
+            return None
+        for subnet in self.subnets.values():
+            if any(parsed in prefix for prefix in subnet.prefixes):
+                return subnet
+        return None
+
+    def firewall_public_ips(self, firewall: Firewall) -> list[PublicIp]:
+        return [pip for pip in map(self.public_ip, firewall.public_ip_ids) if pip]
+
+    def resolve_private_fqdn(self, fqdn: str, vnet_id: str) -> tuple[str, ...]:
+        """A's of `fqdn` in private DNS zones linked to `vnet_id` (and its peers' links, no)."""
+        name = fqdn.rstrip(".").lower()
+        found: list[str] = []
+        for zone_key, records in self.dns_a_records.items():
+            zone_name = ids.name_of(zone_key).lower()
+            if not (name == zone_name or name.endswith("." + zone_name)):
+                continue
+            if ids.key(vnet_id) not in self.dns_zone_links.get(zone_key, set()):
+                continue
+            label = name[: -len(zone_name)].rstrip(".") or "@"
+            for record_name, ips in records:
+                if record_name.lower() == label:
+                    found.extend(ip for ip in ips if ip)
+        return tuple(found)
+
+    # -- egress ----------------------------------------------------------------------------------
+
+    def subnet_egress(self, subnet_id: str) -> SubnetEgress:
+        """Follow the subnet's default route to its next hop and say whether it is a firewall."""
+        cache_key = ("subnet_egress", ids.key(subnet_id))
+        if cache_key not in self.cache:
+            self.cache[cache_key] = self._subnet_egress(subnet_id)
+        result: SubnetEgress = self.cache[cache_key]
+        return result
+
+    def _subnet_egress(self, subnet_id: str) -> SubnetEgress:
+        subnet = self.subnet(subnet_id)
+        if subnet is None:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN, self.missing("subnet", subnet_id))
+        if not subnet.has_properties:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN,
+                                f"subnet {subnet.name} was exported without its properties", subnet)
+        if not subnet.route_table_id:
+            return SubnetEgress(
+                subnet_id, Egress.NOT_FIREWALL,
+                f"subnet {subnet.name} has no route table, so internet traffic takes Azure's "
+                "default route to the Internet (unless BGP or Virtual WAN routing intent "
+                "propagates a default route, which an export cannot show)",
+                subnet,
+            )
+        table = self.route_table(subnet.route_table_id)
+        if table is None:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN,
+                                self.missing("route table", subnet.route_table_id), subnet)
+        if not table.has_properties:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN,
+                                f"route table {table.name} was exported without its routes",
+                                subnet, table)
+        default = next((r for r in table.routes if r.prefix_text.strip() == "0.0.0.0/0"), None)
+        if default is None:
+            return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
+                                f"route table {table.name} has no 0.0.0.0/0 route, so internet "
+                                "traffic takes Azure's default route to the Internet", subnet, table)
+        base = {"subnet": subnet, "route_table": table, "default_route": default}
+        if default.next_hop_type.lower() != "virtualappliance":
+            return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
+                                f"route {default.name} (0.0.0.0/0) in {table.name} has next hop "
+                                f"{default.next_hop_type or 'none'}, not a firewall", **base)
+        firewall = self.firewall_by_private_ip(default.next_hop_ip)
+        if firewall is None:
+            return self._unowned_next_hop(subnet_id, default, base)
+        bypass = tuple(self._bypass_routes(table, firewall))
+        return SubnetEgress(subnet_id, Egress.FIREWALL,
+                            f"0.0.0.0/0 → {default.next_hop_ip} is firewall {firewall.name}",
+                            firewall=firewall, bypass_routes=bypass, **base)
+
+    def _unowned_next_hop(self, subnet_id: str, route: Route, base: dict[str, Any]) -> SubnetEgress:
+        ip = route.next_hop_ip
+        vnet = self.vnet_containing(ip)
+        if vnet is not None:
+            return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
+                                f"next hop {ip} lies in {vnet.name} but no Azure Firewall there "
+                                "owns it (another appliance, or nothing)", **base)
+        return SubnetEgress(subnet_id, Egress.UNKNOWN,
+                            f"next hop {ip or '(none)'} lies outside every VNet in the snapshot; "
+                            "whether it is a firewall could not be seen", **base)
+
+    def _bypass_routes(self, table: RouteTable, firewall: Firewall) -> Iterable[Route]:
+        """More specific routes that send public destinations anywhere but this firewall."""
+        own_ips = {pip.ip for pip in self.firewall_public_ips(firewall) if pip.ip}
+        for route in table.routes:
+            hop = route.next_hop_type.lower()
+            if route.prefix_text.strip() == "0.0.0.0/0" or hop == "none":
+                continue
+            if hop == "virtualappliance" and route.next_hop_ip == firewall.private_ip:
+                continue
+            if hop == "vnetlocal":
+                continue
+            prefix = route.prefix
+            if prefix is None:
+                if hop == "internet":  # a service-tag route straight out, e.g. AzureMonitor
+                    yield route
+                continue
+            if prefix.version != 4 or _is_private(prefix):
+                continue
+            if hop == "internet" and prefix.prefixlen == 32 and str(prefix.network_address) in own_ips:
+                continue  # the documented return path for DNAT through the firewall's public IP
+            yield route
+
+    def cluster_node_subnet_ids(self, cluster: Cluster) -> list[str]:
+        return list(dict.fromkeys(p.subnet_id for p in cluster.node_pools if p.subnet_id))
+
+    def cluster_egress(self, cluster: Cluster) -> ClusterEgress:
+        """All node-pool subnets must egress through a firewall for the cluster to."""
+        if not cluster.has_properties or not cluster.node_pools:
+            return ClusterEgress(Egress.UNKNOWN,
+                                 f"cluster {cluster.name} was exported without its node pools", ())
+        managed = [p.name for p in cluster.node_pools if not p.subnet_id]
+        subnets = tuple(self.subnet_egress(s) for s in self.cluster_node_subnet_ids(cluster))
+        failing = [s for s in subnets if s.status is Egress.NOT_FIREWALL]
+        if managed:
+            return ClusterEgress(
+                Egress.NOT_FIREWALL,
+                f"node pool(s) {', '.join(managed)} use the AKS-managed VNet, which has no route "
+                "to a firewall", subnets)
+        if failing:
+            return ClusterEgress(Egress.NOT_FIREWALL, "; ".join(s.reason for s in failing), subnets)
+        unknown = [s for s in subnets if s.status is Egress.UNKNOWN]
+        if unknown:
+            return ClusterEgress(Egress.UNKNOWN, "; ".join(s.reason for s in unknown), subnets)
+        names = ", ".join(sorted({s.firewall.name for s in subnets if s.firewall}))
+        return ClusterEgress(Egress.FIREWALL, f"every node subnet routes 0.0.0.0/0 to {names}",
+                             subnets)
+
+    def node_networks(self, subnet: Subnet) -> list[ipaddress.IPv4Network]:
+        return [p for p in subnet.prefixes if isinstance(p, ipaddress.IPv4Network)]
+
+    def metric_series(self, resource_id: str, metric: str) -> list[MetricSeries]:
+        return [s for s in self.metrics.get(ids.key(resource_id), [])
+                if s.metric.lower() == metric.lower()]
+
+
+PRIVATE_RANGES = [network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                       "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8")]
+
+
+def _is_private(prefix: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """Entirely inside private space: a route for it sends no internet traffic anywhere."""
+    return any(
+        r is not None and prefix.version == r.version and prefix.subnet_of(r)  # type: ignore[arg-type]
+        for r in PRIVATE_RANGES
+    )
+
+
+def suggest_firewall(topology: Topology, vnet_id: str, region: str) -> Firewall | None:
+    """The firewall a remediation should point at: one in a VNet peered with `vnet_id`, else the
+    only one in the region."""
+    vnet = topology.vnet(vnet_id)
+    peers = {ids.key(p.remote_vnet_id) for p in vnet.peerings} if vnet else set()
+    for firewall in topology.firewalls:
+        subnets = [c.subnet_id for c in firewall.ip_configurations if c.subnet_id]
+        if any(ids.key(ids.parent_of(s)) in peers | {ids.key(vnet_id)} for s in subnets):
+            return firewall
+    regional = [f for f in topology.firewalls if f.region == region.replace(" ", "").lower()]
+    return regional[0] if len(regional) == 1 else None

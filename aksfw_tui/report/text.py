@@ -1,0 +1,72 @@
+"""The readable headless report, rendered with rich (to a terminal, or plain text in a pipe)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from aksfw_tui.checks.base import Finding, Severity, Status
+from aksfw_tui.model.topology import Topology
+from aksfw_tui.report.json_report import summary
+
+SYMBOL = {Status.PASS: "✔ pass", Status.FAIL: "✘ fail", Status.UNKNOWN: "? unknown",
+          Status.NOT_APPLICABLE: "– n/a"}
+STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.UNKNOWN: "yellow",
+         Status.NOT_APPLICABLE: "dim"}
+
+
+def _order(finding: Finding) -> tuple[int, int, str, str]:
+    status_rank = [Status.FAIL, Status.UNKNOWN, Status.PASS, Status.NOT_APPLICABLE]
+    return (status_rank.index(finding.status), -finding.severity.rank, finding.check.id,
+            finding.subject.name)
+
+
+def render(console: Console, topology: Topology, findings: list[Finding]) -> None:
+    source = topology.snapshot.source
+    counts = summary(findings)
+    header = Text.assemble(
+        ("aksfw-tui audit", "bold"), f" · source: {source.get('kind')}",
+        f" {source.get('path') or source.get('name') or ''}".rstrip(),
+        f"\n{len(topology.clusters)} cluster(s), {len(topology.firewalls)} firewall(s) · ",
+        (f"{counts['fail']} fail", "bold red"), " · ", (f"{counts['unknown']} unknown", "yellow"),
+        " · ", (f"{counts['pass']} pass", "green"), " · ", f"{counts['not_applicable']} n/a",
+    )
+    console.print(Panel(header, expand=False))
+    table = Table(show_lines=False, header_style="bold", expand=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("sev", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("resource", no_wrap=True)
+    table.add_column("finding", ratio=1)
+    for finding in sorted(findings, key=_order):
+        table.add_row(
+            Text(SYMBOL[finding.status], style=STYLE[finding.status]),
+            finding.severity.value if finding.status is Status.FAIL else "",
+            finding.check.id, finding.subject.name, finding.result.message,
+        )
+    console.print(table)
+    failures = [f for f in sorted(findings, key=_order) if f.status is Status.FAIL]
+    for finding in failures:
+        remediation = finding.result.remediation
+        if remediation is None:
+            continue
+        body = [Text(remediation.summary, style="bold")]
+        body += [Text(f"  {i}. {step}") for i, step in enumerate(remediation.steps, 1)]
+        if remediation.az_cli:
+            body.append(Text("\n  az CLI:", style="bold"))
+            body += [Text(f"    {line}", style="cyan") for line in remediation.az_cli]
+        title = f"fix: {finding.check.id} · {finding.subject.name} ({finding.severity.value})"
+        console.print(Panel(Group(*body), title=title, title_align="left"))
+    if topology.unreadable:
+        console.print(Text("Could not read:", style="bold yellow"))
+        for entry in topology.unreadable:
+            console.print(f"  {entry.scope}: {entry.reason}")
+    for warning in topology.snapshot.warnings:
+        console.print(Text(f"note: {warning}", style="dim"))
+
+
+def worst(findings: list[Finding]) -> Severity | None:
+    failing = [f.severity for f in findings if f.status is Status.FAIL]
+    return max(failing, key=lambda s: s.rank) if failing else None

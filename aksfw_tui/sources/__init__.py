@@ -1,0 +1,1 @@
+"""Where ARM resources come from: the bundled demo, an export on disk (and later, live Azure)."""
