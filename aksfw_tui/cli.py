@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fail-on", choices=[*SEVERITIES, "none"], default="high",
                         help="exit 1 when a failing finding has this severity or worse "
                              "(default: high; 'none' never fails)")
+    parser.add_argument("--snat-threshold", type=float, default=80.0, metavar="PERCENT",
+                        help="peak SNAT port utilisation that fails snat-utilisation (default 80)")
+    parser.add_argument("--zone-regions", metavar="FILE",
+                        help="JSON list of regions with availability zones, replacing the "
+                             "bundled table")
     parser.add_argument("--list-checks", action="store_true",
                         help="print the check catalogue (with --json: as JSON)")
     parser.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")
@@ -71,8 +76,9 @@ def _audit(args: argparse.Namespace) -> int:
     from aksfw_tui.sources.demo import load_demo
     from aksfw_tui.sources.export import load_export
 
+    settings = _settings(args)
     snapshot = load_demo() if args.demo else load_export(args.from_export)
-    topology, findings = audit(snapshot)
+    topology, findings = audit(snapshot, settings=settings)
     if not args.quiet:
         for warning in snapshot.warnings:
             print(f"aksfw-tui: note: {warning}", file=sys.stderr)
@@ -83,6 +89,28 @@ def _audit(args: argparse.Namespace) -> int:
     else:
         _emit_text(topology, findings, args.output)
     return _exit_code(findings, args.fail_on)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from aksfw_tui.settings import Settings
+
+    if not 0 < args.snat_threshold <= 100:
+        raise InputError(f"--snat-threshold {args.snat_threshold}: must be a percentage in (0, 100]")
+    zones = None
+    if args.zone_regions:
+        try:
+            document = json.loads(Path(args.zone_regions).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise InputError(f"{args.zone_regions}: cannot read: {error.strerror}") from None
+        except json.JSONDecodeError as error:
+            raise InputError(f"{args.zone_regions}: not JSON: {error.msg} at line "
+                             f"{error.lineno} column {error.colno}") from None
+        regions = document.get("regions") if isinstance(document, dict) else document
+        if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+            raise InputError(f"{args.zone_regions}: expected a JSON list of region names "
+                             "(or {\"regions\": [...]})")
+        zones = frozenset(r.replace(" ", "").lower() for r in regions)
+    return Settings(snat_threshold=args.snat_threshold, zone_regions=zones)
 
 
 def _exit_code(findings: list[Any], fail_on: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aksfw_tui.checks.base import (
     Check,
     Remediation,
@@ -13,7 +15,7 @@ from aksfw_tui.checks.base import (
     unknown,
 )
 from aksfw_tui.model import ids
-from aksfw_tui.model.resources import Cluster
+from aksfw_tui.model.resources import Cluster, Route
 from aksfw_tui.model.topology import ClusterEgress, Egress, SubnetEgress, Topology, suggest_firewall
 
 UDR = "userdefinedrouting"
@@ -63,7 +65,7 @@ def _describe_outbound(outbound_type: str) -> str:
     }.get(outbound_type.lower(), "a path AKS manages")
 
 
-def _evidence(cluster: Cluster, egress: ClusterEgress) -> dict[str, object]:
+def _evidence(cluster: Cluster, egress: ClusterEgress) -> dict[str, Any]:
     return {
         "outbound_type": cluster.outbound_type or None,
         "egress": egress.status.value,
@@ -86,7 +88,7 @@ def _evidence(cluster: Cluster, egress: ClusterEgress) -> dict[str, object]:
 
 
 def _remediation(topology: Topology, cluster: Cluster, egress: ClusterEgress,
-                 bypasses: list[tuple[SubnetEgress, object]]) -> Remediation:
+                 bypasses: list[tuple[SubnetEgress, Route]]) -> Remediation:
     subnets = [s for s in egress.subnets if s.status is not Egress.FIREWALL] or list(egress.subnets)
     subnet_id = subnets[0].subnet_id if subnets else "<node-subnet-id>"
     vnet_id = ids.parent_of(subnet_id) if subnets else ""
@@ -118,7 +120,7 @@ def _remediation(topology: Topology, cluster: Cluster, egress: ClusterEgress,
         rt = subnet_egress.route_table
         if rt is not None:
             az.append(f"az network route-table route delete --resource-group {rt.resource_group} "
-                      f"--route-table-name {rt.name} --name {getattr(route, 'name', '')}")
+                      f"--route-table-name {rt.name} --name {route.name}")
     if cluster.outbound_type.lower() != UDR:
         az.append(f"az aks update --resource-group {rg} --name {cluster.name} "
                   "--outbound-type userDefinedRouting")
@@ -129,7 +131,7 @@ def _remediation(topology: Topology, cluster: Cluster, egress: ClusterEgress,
         f" a route table whose 0.0.0.0/0 route has next hop VirtualAppliance {fw_ip}.",
         "Remove routes more specific than 0.0.0.0/0 that send public prefixes to the Internet, "
         "except /32 routes for the firewall's own public IPs (the DNAT return path).",
-        f"Set the cluster's outbound type to userDefinedRouting (az aks update --outbound-type).",
+        "Set the cluster's outbound type to userDefinedRouting (az aks update --outbound-type).",
     )
     bicep = f"""resource routeTable 'Microsoft.Network/routeTables@2024-05-01' = {{
   name: '{table_name}'

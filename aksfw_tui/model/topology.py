@@ -37,6 +37,7 @@ from aksfw_tui.model.resources import (
     ref,
     text,
 )
+from aksfw_tui.settings import Settings
 from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable, resource_type
 
 R = TypeVar("R", bound=Resource)
@@ -108,8 +109,9 @@ class ClusterEgress:
 class Topology:
     """Everything checks may ask about a snapshot. Built once; read-only afterwards."""
 
-    def __init__(self, snapshot: ArmSnapshot) -> None:
+    def __init__(self, snapshot: ArmSnapshot, settings: Settings | None = None) -> None:
         self.snapshot = snapshot
+        self.settings = settings or Settings()
         self.unreadable: list[Unreadable] = list(snapshot.unreadable)
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
         self.by_type: dict[str, dict[str, Any]] = {t: {} for t in PARSERS}
@@ -177,9 +179,9 @@ class Topology:
             self._edge(cluster.id, cluster.api_server_subnet_id, "api_server_in")
         for table in self.route_tables:
             for route in table.routes:
-                owner = self.firewall_by_private_ip(route.next_hop_ip)
-                if route.next_hop_type.lower() == "virtualappliance" and owner:
-                    self._edge(table.id, owner.id, "next_hop", route=route.name)
+                hop_owner = self.firewall_by_private_ip(route.next_hop_ip)
+                if route.next_hop_type.lower() == "virtualappliance" and hop_owner:
+                    self._edge(table.id, hop_owner.id, "next_hop", route=route.name)
 
     def _owner_of_config(self, config_id: str) -> str:
         """`…/azureFirewalls/fw/azureFirewallIpConfigurations/c` → the firewall (or gateway, LB)."""
@@ -367,7 +369,7 @@ class Topology:
             return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
                                 f"route table {table.name} has no 0.0.0.0/0 route, so internet "
                                 "traffic takes Azure's default route to the Internet", subnet, table)
-        base = {"subnet": subnet, "route_table": table, "default_route": default}
+        base: dict[str, Any] = {"subnet": subnet, "route_table": table, "default_route": default}
         if default.next_hop_type.lower() != "virtualappliance":
             return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
                                 f"route {default.name} (0.0.0.0/0) in {table.name} has next hop "
