@@ -424,11 +424,11 @@ class LoadBalancer(Resource):
         ):
             for rule in items(p.get(kind)):
                 rp = props(rule)
-                frontends = [ref(rp.get("frontendIPConfiguration"))]
-                frontends += [ref(f) for f in items(rp.get("frontendIPConfigurations"))]
-                for frontend in filter(None, frontends):
+                named = [ref(rp.get("frontendIPConfiguration"))]
+                named += [ref(f) for f in items(rp.get("frontendIPConfigurations"))]
+                for frontend in filter(None, named):
                     target.setdefault(ids.key(frontend), []).append(text(rule.get("name")))
-        frontends = []
+        frontends: list[LbFrontend] = []
         for f in items(p.get("frontendIPConfigurations")):
             fp = props(f)
             key = ids.key(text(f.get("id")))

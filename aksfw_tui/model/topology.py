@@ -141,8 +141,8 @@ class Topology:
                 self.dns_a_records.setdefault(zone, []).append((ids.name_of(raw["id"]), ips))
             elif type_key == "microsoft.network/privatednszones/virtualnetworklinks":
                 zone = ids.key(ids.parent_of(raw["id"]))
-                vnet = ids.key(ref(props(raw).get("virtualNetwork")))
-                self.dns_zone_links.setdefault(zone, set()).add(vnet)
+                linked = ids.key(ref(props(raw).get("virtualNetwork")))
+                self.dns_zone_links.setdefault(zone, set()).add(linked)
         for raw in self.snapshot.metrics:
             series = MetricSeries.parse(raw)
             self.metrics.setdefault(ids.key(series.resource_id), []).append(series)
