@@ -94,3 +94,14 @@ def test_ids_compare_case_insensitively() -> None:
     for p in arm.find(resources, "aks-prod")["properties"]["agentPoolProfiles"]:
         p["vnetSubnetID"] = p["vnetSubnetID"].replace("resourceGroups", "resourcegroups").replace("rg-spoke", "RG-SPOKE")
     assert arm.finding(resources, CHECK, "aks-prod").status is Status.PASS
+
+
+def test_managed_vnet_remediation_plans_a_new_cluster_not_a_route_table() -> None:
+    resources = arm.baseline()
+    for p in arm.find(resources, "aks-prod")["properties"]["agentPoolProfiles"]:
+        del p["vnetSubnetID"]
+    remediation = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert remediation is not None
+    assert "cannot move an existing cluster" in remediation.steps[0]
+    assert not any("route-table" in c for c in remediation.az_cli)
+    assert any("--outbound-type userDefinedRouting" in c and "--vnet-subnet-id" in c for c in remediation.az_cli)

@@ -43,8 +43,10 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
             "specific than 0.0.0.0/0 and sends internet traffic around the firewall"
         )
     if problems:
-        return failed("; ".join(problems), _remediation(topology, cluster, egress, bypasses),
-                      **evidence)
+        managed = [p.name for p in cluster.node_pools if not p.subnet_id]
+        fix = (_managed_vnet_remediation(topology, cluster, managed) if managed
+               else _remediation(topology, cluster, egress, bypasses))
+        return failed("; ".join(problems), fix, **evidence)
     if not cluster.outbound_type:
         return unknown("networkProfile.outboundType is absent from the export", **evidence)
     if egress.status is Egress.UNKNOWN:
@@ -184,6 +186,79 @@ resource "azurerm_subnet_route_table_association" "nodes" {{
         summary=f"Route {cluster.name}'s node subnets through {fw_name} ({fw_ip}) and set "
                 "outboundType to userDefinedRouting",
         steps=steps, az_cli=tuple(az), bicep=bicep, terraform=terraform,
+    )
+
+
+def _managed_vnet_remediation(topology: Topology, cluster: Cluster, pools: list[str]) -> Remediation:
+    """An AKS-managed VNet takes no route table of yours: the cluster needs your own subnet."""
+    regional = [f for f in topology.firewalls if f.region == cluster.region]
+    firewall = regional[0] if len(regional) == 1 else None
+    fw_ip = firewall.private_ip if firewall else "<firewall-private-ip>"
+    rg, name = cluster.resource_group, cluster.name
+    subnet = f"<spoke-subnet-id routed to {firewall.name if firewall else 'the firewall'}>"
+    return Remediation(
+        summary=f"Rebuild {name} on your own spoke subnet routed through the firewall: node pools "
+                f"{', '.join(pools)} use the AKS-managed VNet, which cannot take your route table",
+        steps=(
+            "AKS cannot move an existing cluster from its managed VNet to your own VNet: plan a "
+            "new cluster (blue/green) and move workloads.",
+            f"Create a spoke subnet peered with the hub, with a route table 0.0.0.0/0 → "
+            f"VirtualAppliance {fw_ip}, and the firewall rules AKS needs (fqdn-tag-rule, "
+            "tunnel-ports, required-egress).",
+            "Create the new cluster with --vnet-subnet-id on that subnet and --outbound-type "
+            "userDefinedRouting, then move workloads and delete the old cluster.",
+        ),
+        az_cli=(
+            f"az aks create --resource-group {rg} --name {name}-v2 --location {cluster.region} "
+            f"--vnet-subnet-id {subnet} --outbound-type userDefinedRouting "
+            "--network-plugin azure --network-plugin-mode overlay --zones 1 2 3",
+        ),
+        bicep=f"""resource aks 'Microsoft.ContainerService/managedClusters@2025-05-01' = {{
+  name: '{name}-v2'
+  location: '{cluster.region}'
+  properties: {{
+    agentPoolProfiles: [
+      {{
+        name: 'system'
+        mode: 'System'
+        count: 3
+        vnetSubnetID: '{subnet}'
+        availabilityZones: [ '1', '2', '3' ]
+      }}
+    ]
+    networkProfile: {{
+      networkPlugin: 'azure'
+      networkPluginMode: 'overlay'
+      outboundType: 'userDefinedRouting'
+    }}
+  }}
+}}
+""",
+        terraform=f"""resource "azurerm_kubernetes_cluster" "{name.replace('-', '_')}_v2" {{
+  name                = "{name}-v2"
+  location            = "{cluster.region}"
+  resource_group_name = "{rg}"
+  dns_prefix          = "{name}-v2"
+
+  default_node_pool {{
+    name           = "system"
+    node_count     = 3
+    vm_size        = "Standard_D4ds_v5"
+    vnet_subnet_id = "{subnet}"
+    zones          = ["1", "2", "3"]
+  }}
+
+  network_profile {{
+    network_plugin      = "azure"
+    network_plugin_mode = "overlay"
+    outbound_type       = "userDefinedRouting"
+  }}
+
+  identity {{
+    type = "SystemAssigned"
+  }}
+}}
+""",
     )
 
 
