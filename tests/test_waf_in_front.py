@@ -1,0 +1,157 @@
+"""waf-in-front: pass, fail (Detection mode, public LoadBalancer service, DNAT, no WAF, disabled),
+unknown and not_applicable."""
+
+from aksfw_tui.checks.base import Severity, Status
+from aksfw_tui.checks.waf_in_front import CHECK
+from tests import arm
+from tests import arm_ingress as ing
+
+
+def _with_gateway(mode: str = "Prevention", **gateway: object) -> list[arm.Json]:
+    resources = arm.baseline()
+    ing.add_appgw_subnet(resources)
+    resources += [ing.internal_lb(), ing.waf_policy(mode),
+                  *ing.app_gateway([{"ipAddress": ing.ILB_IP}], **gateway)]  # type: ignore[arg-type]
+    return resources
+
+
+def test_passes_when_the_only_entry_is_an_app_gateway_in_prevention() -> None:
+    result = arm.finding(_with_gateway(), CHECK, "aks-prod")
+    assert result.status is Status.PASS, result.result.message
+    entry = result.result.evidence["entries"][0]
+    assert entry["path"][0] == f"pip-agw-aks ({ing.APPGW_PIP})"
+    assert entry["path"][1:3] == ["agw-aks/listener-https", "waf-aks (prevention)"]
+    assert entry["waf"] == "prevention"
+
+
+def test_fails_medium_when_the_waf_policy_is_in_detection_mode() -> None:
+    result = arm.finding(_with_gateway("Detection"), CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert result.severity is Severity.MEDIUM
+    assert "WAF policy waf-aks is in Detection mode" in result.result.message
+    fix = result.result.remediation
+    assert fix is not None
+    assert ("az network application-gateway waf-policy policy-setting update --resource-group "
+            "rg-spoke --policy-name waf-aks --state Enabled --mode Prevention") in fix.az_cli
+    assert "mode: 'Prevention'" in fix.bicep
+    assert 'resource "azurerm_web_application_firewall_policy" "waf_aks"' in fix.terraform
+
+
+def test_fails_high_for_a_public_load_balancer_service() -> None:
+    resources = arm.baseline() + ing.public_lb()
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert result.severity is Severity.HIGH
+    assert f"kubernetes-a1b2c3d4e5f6 ({ing.LB_PIP}) → kubernetes/a1b2c3d4e5f6" in result.result.message
+    assert "no WAF" in result.result.message
+    fix = result.result.remediation
+    assert fix is not None and any("azure-load-balancer-internal" in s for s in fix.steps)
+    assert any(f"grep {ing.LB_PIP}" in s for s in fix.steps)
+
+
+def test_an_egress_only_frontend_is_not_an_entry() -> None:
+    resources = arm.baseline() + ing.public_lb(service_frontend=False, egress_frontend=True)
+    arm.find(resources, "aks-prod")["properties"]["networkProfile"]["outboundType"] = "loadBalancer"
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.NOT_APPLICABLE
+    assert "no public entry to aks-prod" in result.result.message
+
+
+def test_fails_for_a_dnat_rule_straight_to_the_internal_load_balancer() -> None:
+    resources = [*arm.baseline(), ing.internal_lb()]
+    ing.add_dnat(resources, ing.ILB_IP)
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert "DNAT rule shop-https on fw-hub forwards 20.103.17.40 straight to 10.20.3.250" in \
+        result.result.message
+    assert "threat intelligence is not a WAF" in result.result.message
+
+
+def test_dnat_to_the_gateway_private_frontend_passes_through_its_waf() -> None:
+    resources = _with_gateway(public=False)
+    ing.add_dnat(resources, ing.APPGW_PRIVATE_IP)
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.PASS, result.result.message
+    assert result.result.evidence["entries"][0]["kind"] == "firewall_dnat"
+
+
+def test_fails_when_the_gateway_is_standard_v2() -> None:
+    result = arm.finding(_with_gateway(tier="Standard_v2", waf_policy_id=None), CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert "App Gateway agw-aks is Standard_v2, not WAF_v2" in result.result.message
+    assert any("sku.name=WAF_v2" in c for c in result.result.remediation.az_cli)
+
+
+def test_listener_policy_overrides_the_gateway_policy() -> None:
+    resources = _with_gateway("Prevention", listener_policy=arm.rid(
+        arm.SPOKE_SUB, arm.SPOKE_RG, "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies",
+        "waf-listener"))
+    resources.append(ing.waf_policy("Detection", name="waf-listener"))
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert "WAF policy waf-listener is in Detection mode" in result.result.message
+
+
+def test_path_rule_policy_overrides_and_disabled_fails_high() -> None:
+    path_policy = arm.rid(arm.SPOKE_SUB, arm.SPOKE_RG,
+                          "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies", "waf-api")
+    resources = _with_gateway("Prevention", path_rule_policy=path_policy)
+    resources.append(ing.waf_policy(state="Disabled", name="waf-api"))
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert result.severity is Severity.HIGH
+    assert "WAF policy waf-api is Disabled" in result.result.message
+
+
+def test_legacy_waf_configuration_in_prevention_passes() -> None:
+    resources = _with_gateway(waf_policy_id=None, legacy_waf={
+        "enabled": True, "firewallMode": "Prevention", "ruleSetType": "OWASP", "ruleSetVersion": "3.2"})
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.PASS
+    assert "WAF configuration of agw-aks is enabled in Prevention mode" in result.result.message
+
+
+def test_fqdn_backend_resolved_through_private_dns() -> None:
+    resources = arm.baseline()
+    ing.add_appgw_subnet(resources)
+    resources += [ing.internal_lb(), ing.waf_policy("Detection"),
+                  *ing.app_gateway([{"fqdn": "shop.internal.contoso.com"}]),
+                  *ing.private_zone("internal.contoso.com", {"shop": ing.ILB_IP}, [arm.SPOKE_VNET])]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert f"shop.internal.contoso.com → {ing.ILB_IP}" in result.result.message
+
+
+def test_unknown_when_a_backend_fqdn_of_a_gateway_without_waf_does_not_resolve() -> None:
+    resources = arm.baseline()
+    ing.add_appgw_subnet(resources)
+    resources += ing.app_gateway([{"fqdn": "shop.internal.contoso.com"}], tier="Standard_v2",
+                                 waf_policy_id=None)
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.UNKNOWN
+    assert "shop.internal.contoso.com" in result.result.message
+    assert "no private DNS zone" in result.result.message
+
+
+def test_unknown_when_the_waf_policy_is_missing_from_the_snapshot() -> None:
+    resources = [r for r in _with_gateway() if r["name"] != "waf-aks"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.UNKNOWN
+    assert "WAF policy waf-aks" in result.result.message and "not in the snapshot" in result.result.message
+
+
+def test_unknown_when_the_firewall_dnat_rules_cannot_be_read() -> None:
+    resources = [r for r in arm.baseline() if r["name"] != "rcg-aks"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.UNKNOWN
+    assert "DNAT rules of firewall fw-hub could not be read" in result.result.message
+
+
+def test_a_seen_failure_wins_over_unreadable_dnat_rules() -> None:
+    resources = [r for r in arm.baseline() if r["name"] != "rcg-aks"] + ing.public_lb()
+    assert arm.finding(resources, CHECK, "aks-prod").status is Status.FAIL
+
+
+def test_not_applicable_without_any_entry() -> None:
+    result = arm.finding(arm.baseline(), CHECK, "aks-prod")
+    assert result.status is Status.NOT_APPLICABLE
