@@ -1,25 +1,170 @@
-"""api-server-access: placeholder until implemented; says unknown, never pass."""
+"""api-server-access: the API server is private, VNet-integrated, or limited to authorized IP
+ranges that include the egress IPs of the firewall the nodes go out through.
+
+With outboundType userDefinedRouting, nodes reach a public API server from the firewall's public
+IPs (SNAT). AKS adds a load balancer's outbound IPs to the authorized ranges itself, but not a
+firewall's: ranges that omit them cut the nodes off from their own control plane (`high`). A
+public API server with no ranges at all is reachable from the whole internet (`medium`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aksfw_tui.checks.base import Check, Result, Severity, Subject, unknown
-from aksfw_tui.model.topology import Topology
+from aksfw_tui.checks.base import (
+    Check,
+    Remediation,
+    Result,
+    Severity,
+    Subject,
+    failed,
+    passed,
+    unknown,
+)
+from aksfw_tui.model.resources import Cluster, Firewall, address, items, network, obj, props, text
+from aksfw_tui.model.topology import Egress, Topology
 
 
-def evaluate(topology: Topology, subject: Any) -> Result:
-    return unknown("this check is not implemented yet")
+def evaluate(topology: Topology, cluster: Cluster) -> Result:
+    if not cluster.has_properties:
+        return unknown(f"cluster {cluster.name} was exported without its properties")
+    ranges = cluster.authorized_ranges
+    evidence: dict[str, Any] = {"private_cluster": cluster.private,
+                                "vnet_integration": cluster.vnet_integration,
+                                "authorized_ip_ranges": list(ranges)}
+    if cluster.private:
+        return passed(f"{cluster.name} is a private cluster: the API server has no public "
+                      "endpoint", **evidence)
+    if cluster.vnet_integration:
+        return passed(f"{cluster.name} uses API Server VNet Integration: nodes reach the API "
+                      "server inside the VNet, not through the firewall", **evidence)
+    if not ranges or any(_is_everything(r) for r in ranges):
+        what = "no authorized IP ranges" if not ranges else "an authorized range of 0.0.0.0/0"
+        return failed(f"the API server of {cluster.name} is public with {what}: anyone on the "
+                      "internet can reach it (and try credentials)",
+                      _remediation(topology, cluster, []), Severity.MEDIUM, **evidence)
+    egress = topology.cluster_egress(cluster)
+    if egress.status is Egress.UNKNOWN:
+        return unknown(f"cannot tell which firewall the nodes egress through: {egress.reason}",
+                       **evidence)
+    if egress.status is Egress.NOT_FIREWALL:
+        return passed(f"the API server of {cluster.name} is limited to {len(ranges)} authorized "
+                      "range(s); the cluster does not egress through a firewall (see "
+                      "outbound-type), so no firewall IP needs to be in them", **evidence)
+    egress_ips, missing_reason = _egress_ips(topology, egress.firewalls)
+    evidence["firewall_egress_ips"] = egress_ips
+    if missing_reason:
+        return unknown(missing_reason, **evidence)
+    omitted = [ip for ip in egress_ips if not _covered(ip, ranges)]
+    evidence["omitted_egress_ips"] = omitted
+    names = ", ".join(f.name for f in egress.firewalls)
+    if omitted:
+        return failed(f"the authorized IP ranges of {cluster.name} omit {', '.join(omitted)}, "
+                      f"public IP(s) of {names} that the nodes egress from: the API server will "
+                      "refuse the nodes", _remediation(topology, cluster, omitted), **evidence)
+    return passed(f"the API server of {cluster.name} is limited to authorized ranges that include "
+                  f"every egress IP of {names} ({', '.join(egress_ips)})", **evidence)
+
+
+def _is_everything(cidr: str) -> bool:
+    parsed = network(cidr)
+    return parsed is not None and parsed.prefixlen == 0
+
+
+def _covered(ip: str, ranges: tuple[str, ...]) -> bool:
+    parsed = address(ip)
+    return parsed is not None and any(
+        (n := network(r)) is not None and parsed.version == n.version and parsed in n for r in ranges
+    )
+
+
+def _egress_ips(topology: Topology, firewalls: tuple[Firewall, ...]) -> tuple[list[str], str]:
+    """The firewalls' public IPs (VNet firewalls via their public IP resources, secured-hub
+    firewalls from hubIPAddresses), or why they cannot be known."""
+    ips: list[str] = []
+    for firewall in firewalls:
+        hub = [text(a.get("address")) for a in items(obj(obj(props(firewall.raw).get(
+            "hubIPAddresses")).get("publicIPs")).get("addresses"))]
+        ips += [ip for ip in hub if ip]
+        if not firewall.public_ip_ids and not hub:
+            return ips, f"firewall {firewall.name} shows no public IP in the export"
+        for pip_id in firewall.public_ip_ids:
+            pip = topology.public_ip(pip_id)
+            if pip is None:
+                return ips, topology.missing(f"public IP of firewall {firewall.name}", pip_id)
+            if not pip.ip:
+                return ips, f"public IP {pip.name} of firewall {firewall.name} has no address"
+            ips.append(pip.ip)
+    return list(dict.fromkeys(ips)), ""
+
+
+def _remediation(topology: Topology, cluster: Cluster, omitted: list[str]) -> Remediation:
+    rg, name = cluster.resource_group, cluster.name
+    egress = topology.cluster_egress(cluster)
+    firewall_ips = omitted or (_egress_ips(topology, egress.firewalls)[0]
+                               if egress.status is Egress.FIREWALL else [])
+    add = [f"{ip}/32" for ip in firewall_ips if not _covered(ip, cluster.authorized_ranges)]
+    wanted = [*cluster.authorized_ranges, *add] or ["<firewall-public-ip>/32"]
+    if not cluster.authorized_ranges:
+        wanted.append("<admin-or-ci-cidr>")
+    steps = [
+        f"Limit the API server of {name} to the CIDRs that must reach it: the firewall's public "
+        f"IPs ({', '.join(firewall_ips) or 'the egress IPs of the nodes'}), your admins' and CI "
+        "runners' ranges.",
+        "Or take the API server off the internet: API Server VNet Integration with public access "
+        "disabled, or a private cluster (reached through a jump box, VPN or Bastion).",
+    ]
+    if omitted:
+        steps.insert(0, f"Add {', '.join(add)} to the authorized ranges: without them the nodes, "
+                        "which leave through the firewall, are refused by their own API server.")
+    ranges_text = ",".join(wanted)
+    return Remediation(
+        summary=(f"Add the firewall's egress IPs {', '.join(add)} to {name}'s authorized IP ranges"
+                 if omitted else f"Restrict the public API server of {name} to authorized IP ranges"),
+        steps=tuple(steps),
+        az_cli=(f"az aks update --resource-group {rg} --name {name} "
+                f"--api-server-authorized-ip-ranges {ranges_text}",),
+        bicep=f"""resource aks 'Microsoft.ContainerService/managedClusters@2025-05-01' = {{
+  name: '{name}'
+  location: '{cluster.region}'
+  properties: {{
+    apiServerAccessProfile: {{
+      authorizedIPRanges: [
+{chr(10).join(f"        '{r}'" for r in wanted)}
+      ]
+    }}
+  }}
+}}
+""",
+        terraform=f"""# In azurerm_kubernetes_cluster "{name}" (resource group {rg}):
+api_server_access_profile {{
+  authorized_ip_ranges = [{", ".join(f'"{r}"' for r in wanted)}]
+}}
+""",
+    )
 
 
 CHECK = Check(
     id="api-server-access",
-    title="Placeholder for api-server-access (not implemented yet)",
+    title="API server is private, VNet-integrated, or limited to ranges that include the firewall's IPs",
     subjects=(Subject.CLUSTER,),
-    severity=Severity.MEDIUM,
-    passes_when="Never: the check is not implemented yet.",
-    rationale="Placeholder so the catalogue lists every planned id; it reports unknown for every "
-              "subject until its logic lands.",
-    references=("https://learn.microsoft.com/azure/aks/limit-egress-traffic",),
+    severity=Severity.HIGH,
+    passes_when=(
+        "the cluster is private, uses API Server VNet Integration, or has authorized IP ranges "
+        "(none of them 0.0.0.0/0) that contain every public IP of the firewall its nodes egress "
+        "through."
+    ),
+    rationale=(
+        "A public API server with no authorized ranges can be probed and brute-forced from the "
+        "whole internet. Once ranges are set, nodes that egress through Azure Firewall reach the "
+        "API server from the firewall's public IPs; AKS does not add those for you, so ranges "
+        "without them break the nodes' connection to the control plane."
+    ),
+    references=(
+        "https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges",
+        "https://learn.microsoft.com/azure/aks/limit-egress-traffic",
+        "https://learn.microsoft.com/azure/aks/api-server-vnet-integration",
+        "https://learn.microsoft.com/azure/aks/private-clusters",
+    ),
     evaluate=evaluate,
 )

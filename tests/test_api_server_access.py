@@ -1,0 +1,91 @@
+"""api-server-access: pass (ranges with the firewall IPs, private, VNet integration), fail (no
+ranges, 0.0.0.0/0, ranges omitting a firewall egress IP), unknown."""
+
+from aksfw_tui.checks.api_server_access import CHECK
+from aksfw_tui.checks.base import Severity, Status
+from tests import arm
+
+
+def _access(resources: list[arm.Json]) -> arm.Json:
+    props: arm.Json = arm.find(resources, "aks-prod")["properties"]
+    return props.setdefault("apiServerAccessProfile", {})
+
+
+def test_passes_when_ranges_include_every_firewall_egress_ip() -> None:
+    result = arm.finding(arm.baseline(), CHECK, "aks-prod")
+    assert result.status is Status.PASS, result.result.message
+    assert result.result.evidence["firewall_egress_ips"] == ["20.103.17.40", "20.103.17.41"]
+    assert "include every egress IP of fw-hub" in result.result.message
+
+
+def test_passes_when_a_wider_range_covers_the_firewall_ips() -> None:
+    resources = arm.baseline()
+    _access(resources)["authorizedIPRanges"] = ["20.103.17.0/24", "203.0.113.0/27"]
+    assert arm.finding(resources, CHECK, "aks-prod").status is Status.PASS
+
+
+def test_passes_for_a_private_cluster() -> None:
+    resources = arm.baseline()
+    _access(resources)["enablePrivateCluster"] = True
+    del _access(resources)["authorizedIPRanges"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.PASS
+    assert "private cluster" in result.result.message
+
+
+def test_passes_with_api_server_vnet_integration() -> None:
+    resources = arm.baseline()
+    _access(resources).update({"enableVnetIntegration": True, "authorizedIPRanges": []})
+    assert arm.finding(resources, CHECK, "aks-prod").status is Status.PASS
+
+
+def test_fails_medium_when_public_without_ranges() -> None:
+    resources = arm.baseline()
+    del arm.find(resources, "aks-prod")["properties"]["apiServerAccessProfile"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert result.severity is Severity.MEDIUM
+    assert "public with no authorized IP ranges" in result.result.message
+    fix = result.result.remediation
+    assert fix is not None
+    assert fix.az_cli == ("az aks update --resource-group rg-spoke --name aks-prod "
+                          "--api-server-authorized-ip-ranges "
+                          "20.103.17.40/32,20.103.17.41/32,<admin-or-ci-cidr>",)
+
+
+def test_fails_medium_when_a_range_is_the_whole_internet() -> None:
+    resources = arm.baseline()
+    _access(resources)["authorizedIPRanges"] = ["0.0.0.0/0"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL and result.severity is Severity.MEDIUM
+    assert "0.0.0.0/0" in result.result.message
+
+
+def test_fails_high_naming_the_omitted_firewall_ip() -> None:
+    resources = arm.baseline()
+    _access(resources)["authorizedIPRanges"] = ["20.103.17.40/32", "198.51.100.0/24"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert result.severity is Severity.HIGH
+    assert "omit 20.103.17.41, public IP(s) of fw-hub" in result.result.message
+    fix = result.result.remediation
+    assert fix is not None
+    assert fix.az_cli == ("az aks update --resource-group rg-spoke --name aks-prod "
+                          "--api-server-authorized-ip-ranges "
+                          "20.103.17.40/32,198.51.100.0/24,20.103.17.41/32",)
+    assert '"20.103.17.41/32"' in fix.terraform and "'20.103.17.41/32'" in fix.bicep
+
+
+def test_unknown_when_a_firewall_public_ip_is_missing() -> None:
+    resources = [r for r in arm.baseline() if r["name"] != "pip-fw-hub-02"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.UNKNOWN
+    assert "public IP of firewall fw-hub pip-fw-hub-02" in result.result.message
+
+
+def test_unknown_when_the_firewall_is_unknown() -> None:
+    resources = arm.baseline()
+    arm.find(resources, "rt-aks")["properties"]["routes"][0]["properties"]["nextHopIpAddress"] = "10.100.0.4"
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.UNKNOWN
+    assert "10.100.0.4 lies outside every VNet" in result.result.message
