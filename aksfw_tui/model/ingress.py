@@ -31,6 +31,10 @@ from aksfw_tui.model.resources import (
     LoadBalancer,
     PublicIp,
     address,
+    items,
+    props,
+    ref,
+    text,
 )
 from aksfw_tui.model.topology import Egress, Topology
 
@@ -71,6 +75,7 @@ class Entry:
     gateway_id: str = ""  # the App Gateway passed, if any
     listener: str = ""
     rule: str = ""  # LB rule, routing rule or DNAT rule label
+    ports: tuple[tuple[str, int], ...] = ()  # LB entries: (protocol, frontend port) per rule
 
     @property
     def protected(self) -> bool:
@@ -92,6 +97,7 @@ class Entry:
 class ClusterIngress:
     entries: tuple[Entry, ...]
     gaps: tuple[str, ...]  # what might publish the cluster but could not be read
+    load_balancer_gaps: tuple[str, ...] = ()  # the subset about the cluster's load balancers
 
     @property
     def load_balancer_entries(self) -> tuple[Entry, ...]:
@@ -197,8 +203,22 @@ def _lb_entry(topology: Topology, cluster: Cluster, lb: LoadBalancer, frontend: 
         path=(label, f"{lb.name}/{frontend.name}", f"rules: {rules}", cluster.name),
         waf=WafVerdict(Waf.NONE, f"public load balancer frontend {lb.name}/{frontend.name} "
                        "takes internet traffic straight to the nodes, with no WAF"),
-        resource_id=lb.id, rule=rules,
+        resource_id=lb.id, rule=rules, ports=_frontend_ports(lb, frontend),
     )
+
+
+def _frontend_ports(lb: LoadBalancer, frontend: LbFrontend) -> tuple[tuple[str, int], ...]:
+    """(protocol, frontend port) of the LB's load-balancing and inbound NAT rules on `frontend`."""
+    found = []
+    for kind in ("loadBalancingRules", "inboundNatRules"):
+        for rule in items(props(lb.raw).get(kind)):
+            rp = props(rule)
+            if ids.key(ref(rp.get("frontendIPConfiguration"))) != ids.key(frontend.id):
+                continue
+            port = rp.get("frontendPort")
+            if isinstance(port, int) and not isinstance(port, bool):
+                found.append((text(rp.get("protocol")) or "Tcp", port))
+    return tuple(dict.fromkeys(found))
 
 
 def _gateway_vnet(gateway: AppGateway) -> str:
@@ -336,8 +356,8 @@ def _firewall_concerns(topology: Topology, firewall: Firewall, cluster: Cluster)
     return False
 
 
-def _unseen(topology: Topology, cluster: Cluster) -> list[str]:
-    """What the snapshot lacks to list the cluster's entries at all."""
+def _unseen_load_balancers(topology: Topology, cluster: Cluster) -> list[str]:
+    """What the snapshot lacks to list the cluster's load balancers."""
     gaps = []
     if not cluster.has_properties:
         return [f"cluster {cluster.name} was exported without its properties"]
@@ -355,20 +375,27 @@ def _unseen(topology: Topology, cluster: Cluster) -> list[str]:
             gaps.append(f"the snapshot holds no load balancer from node resource group "
                         f"{cluster.node_resource_group}, though outboundType loadBalancer "
                         "implies one (was the group exported?)")
+    return gaps
+
+
+def _unknown_firewall(topology: Topology, cluster: Cluster) -> list[str]:
     egress = topology.cluster_egress(cluster)
     if egress.status is Egress.UNKNOWN:
-        gaps.append(f"the cluster's firewall is unknown ({egress.reason}); its DNAT rules might "
-                    "publish the cluster")
-    return gaps
+        return [f"the cluster's firewall is unknown ({egress.reason}); its DNAT rules might "
+                "publish the cluster"]
+    return []
 
 
 def cluster_ingress(topology: Topology, cluster: Cluster) -> ClusterIngress:
     """Every public entry to `cluster`, memoised on the topology."""
     cache_key = ("cluster_ingress", cluster.key)
     if cache_key not in topology.cache:
-        gaps = _unseen(topology, cluster)
-        entries = [*_lb_entries(topology, cluster, gaps), *_gateway_entries(topology, cluster, gaps),
+        lb_gaps = _unseen_load_balancers(topology, cluster)
+        lb_entries = list(_lb_entries(topology, cluster, lb_gaps))
+        gaps = [*lb_gaps, *_unknown_firewall(topology, cluster)]
+        entries = [*lb_entries, *_gateway_entries(topology, cluster, gaps),
                    *_dnat_entries(topology, cluster, gaps)]
-        topology.cache[cache_key] = ClusterIngress(tuple(entries), tuple(dict.fromkeys(gaps)))
+        topology.cache[cache_key] = ClusterIngress(tuple(entries), tuple(dict.fromkeys(gaps)),
+                                                   tuple(dict.fromkeys(lb_gaps)))
     result: ClusterIngress = topology.cache[cache_key]
     return result

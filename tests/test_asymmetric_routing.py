@@ -1,0 +1,91 @@
+"""asymmetric-routing: a public LoadBalancer service on a firewall-routed cluster (fail), published
+through the firewall with a return route (pass), unknown and not_applicable."""
+
+from aksfw_tui.audit import audit
+from aksfw_tui.checks.asymmetric_routing import CHECK
+from aksfw_tui.checks.base import Status
+from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable
+from tests import arm
+from tests import arm_ingress as ing
+
+
+def _routes(resources: list[arm.Json]) -> list[arm.Json]:
+    routes: list[arm.Json] = arm.find(resources, "rt-aks")["properties"]["routes"]
+    return routes
+
+
+def test_fails_for_a_public_load_balancer_service_behind_a_default_route_to_the_firewall() -> None:
+    resources = arm.baseline() + ing.public_lb()
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert (f"public load balancer frontend kubernetes/a1b2c3d4e5f6 ({ing.LB_PIP}) receives "
+            "requests from the internet, but node subnet snet-aks-nodes sends the replies by "
+            "0.0.0.0/0 to fw-hub") in result.result.message
+    fix = result.result.remediation
+    assert fix is not None
+    assert ("az network route-table route create --resource-group rg-spoke --route-table-name "
+            "rt-aks --name fw-return-20-103-17-40 --address-prefix 20.103.17.40/32 "
+            "--next-hop-type Internet") in fix.az_cli
+    assert any(f"--destination-ports 443 --translated-address {ing.LB_PIP} --translated-port 443" in c
+               for c in fix.az_cli)
+    assert 'address_prefix      = "20.103.17.40/32"' in fix.terraform
+    assert "nextHopType: 'Internet'" in fix.bicep
+
+
+def test_passes_when_published_by_dnat_with_a_host_route_for_the_firewall_ip() -> None:
+    resources = arm.baseline() + ing.public_lb()
+    ing.add_dnat(resources, ing.LB_PIP)
+    _routes(resources).append(arm.route("fw-return", "20.103.17.40/32", "Internet"))
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.PASS, result.result.message
+    assert "fw-return (20.103.17.40/32 → Internet)" in result.result.message
+
+
+def test_fails_when_the_dnat_exists_but_the_return_route_does_not() -> None:
+    resources = arm.baseline() + ing.public_lb()
+    ing.add_dnat(resources, ing.LB_PIP)
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert "rt-aks has no /32 route to Internet for it" in result.result.message
+
+
+def test_a_host_route_for_the_load_balancer_ip_itself_is_no_return_path() -> None:
+    # Replies are addressed to the client, not to the frontend: this route changes nothing.
+    resources = arm.baseline() + ing.public_lb()
+    _routes(resources).append(arm.route("lb-return", f"{ing.LB_PIP}/32", "Internet"))
+    assert arm.finding(resources, CHECK, "aks-prod").status is Status.FAIL
+
+
+def test_not_applicable_without_a_public_load_balancer_entry() -> None:
+    resources = [*arm.baseline(), ing.internal_lb()]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.NOT_APPLICABLE
+    assert "no public load balancer frontend with inbound rules" in result.result.message
+
+
+def test_not_applicable_when_nodes_do_not_default_route_to_a_firewall() -> None:
+    resources = arm.baseline() + ing.public_lb()
+    del arm.find(resources, "vnet-spoke")["properties"]["subnets"][0]["properties"]["routeTable"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.NOT_APPLICABLE
+    assert "no node subnet of aks-prod default-routes to a firewall" in result.result.message
+
+
+def test_unknown_when_egress_is_unknown() -> None:
+    resources = arm.baseline() + ing.public_lb()
+    _routes(resources)[0]["properties"]["nextHopIpAddress"] = "10.100.0.4"
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.UNKNOWN
+    assert "10.100.0.4 lies outside every VNet" in result.result.message
+
+
+def test_unknown_when_the_node_resource_group_is_unreadable() -> None:
+    snapshot = ArmSnapshot(source={"kind": "export"})
+    for resource in arm.baseline():
+        snapshot.add(resource)
+    snapshot.unreadable.append(Unreadable(
+        f"/subscriptions/{arm.SPOKE_SUB}/resourceGroups/{ing.NODE_RG}", "403 AuthorizationFailed"))
+    result = next(f for f in audit(snapshot, [CHECK])[1] if f.subject.name == "aks-prod")
+    assert result.status is Status.UNKNOWN
+    assert f"node resource group {ing.NODE_RG} is unreadable (403 AuthorizationFailed)" in \
+        result.result.message
