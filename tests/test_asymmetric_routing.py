@@ -89,3 +89,12 @@ def test_unknown_when_the_node_resource_group_is_unreadable() -> None:
     assert result.status is Status.UNKNOWN
     assert f"node resource group {ing.NODE_RG} is unreadable (403 AuthorizationFailed)" in \
         result.result.message
+
+
+def test_unknown_when_a_return_route_exists_but_dnat_rules_cannot_be_read() -> None:
+    resources = [r for r in arm.baseline() if r["name"] != "rcg-aks"] + ing.public_lb()
+    _routes(resources).append(arm.route("fw-return", "20.103.17.40/32", "Internet"))
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.UNKNOWN
+    assert "rt-aks has a return route for 20.103.17.40 of fw-hub, but its DNAT rules could not all " \
+           "be read" in result.result.message

@@ -92,7 +92,8 @@ def _return_path(topology: Topology, entry: Entry, subnet: SubnetEgress) -> tupl
     }
     ruleset = ruleset_for(topology, firewall)
     dnat_ips = [d for rule in ruleset.rules if rule.kind is Kind.DNAT and not rule.gap
-                and rule.translated == entry.public_ip for d in rule.destinations]
+                and entry.public_ip and rule.translated == entry.public_ip
+                for d in rule.destinations]
     missing = [ip for ip in dnat_ips if ip not in host_routes]
     if dnat_ips and not missing:
         routes = ", ".join(f"{host_routes[ip]} ({ip}/32 → Internet)" for ip in dnat_ips)
@@ -105,6 +106,9 @@ def _return_path(topology: Topology, entry: Entry, subnet: SubnetEgress) -> tupl
         return "fail", (f"{broken}; the DNAT rule on {firewall.name} publishes it on "
                         f"{', '.join(missing)} but {table.name} has no /32 route to Internet for it")
     own_routes = [ip for ip in _firewall_ips(topology, firewall) if ip in host_routes]
+    if own_routes and not entry.public_ip:
+        return "unknown", (f"the public IP of {lb_name} is not in the snapshot, so whether a "
+                           f"DNAT rule on {firewall.name} publishes it cannot be seen")
     if own_routes and not ruleset.complete:
         return "unknown", (f"{table.name} has a return route for {', '.join(own_routes)} of "
                            f"{firewall.name}, but its DNAT rules could not all be read to see "
@@ -158,6 +162,9 @@ def _remediation(topology: Topology, cluster: Cluster,
             f"{table.name} so replies to the firewall's public IP do not loop into its private side.",
             f"Tell clients to use {fw_ip} (update DNS); restrict the service to the firewall with "
             f"loadBalancerSourceRanges: [\"{fw_ip}/32\"] so the direct path is closed.",
+            "Do the same for every affected frontend: " + ", ".join(sorted({
+                f"{e.path[1] if len(e.path) > 1 else e.resource_id} ({e.public_ip or '?'})"
+                for e, _, _ in problems})) + ".",
         ),
         az_cli=tuple(az),
         bicep=f"""resource returnRoute 'Microsoft.Network/routeTables/routes@2024-05-01' = {{
