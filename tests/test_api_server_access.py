@@ -67,7 +67,7 @@ def test_fails_high_naming_the_omitted_firewall_ip() -> None:
     result = arm.finding(resources, CHECK, "aks-prod")
     assert result.status is Status.FAIL
     assert result.severity is Severity.HIGH
-    assert "omit 20.103.17.41, public IP(s) of fw-hub" in result.result.message
+    assert "omit 20.103.17.41, egress IP(s) of fw-hub" in result.result.message
     fix = result.result.remediation
     assert fix is not None
     assert fix.az_cli == ("az aks update --resource-group rg-spoke --name aks-prod "
@@ -89,3 +89,18 @@ def test_unknown_when_the_firewall_is_unknown() -> None:
     result = arm.finding(resources, CHECK, "aks-prod")
     assert result.status is Status.UNKNOWN
     assert "10.100.0.4 lies outside every VNet" in result.result.message
+
+
+def test_nat_gateway_on_the_firewall_subnet_takes_over_egress() -> None:
+    resources = arm.baseline()
+    nat_id = arm.rid(arm.HUB_SUB, arm.HUB_RG, "Microsoft.Network/natGateways", "ng-fw-hub")
+    pip = arm.public_ip(arm.HUB_SUB, arm.HUB_RG, "pip-ng-fw-hub", "51.124.8.20")
+    pip["properties"]["natGateway"] = {"id": nat_id}
+    resources += [pip, arm._resource(nat_id, "Microsoft.Network/natGateways", {
+        "idleTimeoutInMinutes": 4, "publicIpAddresses": [{"id": pip["id"]}],
+        "subnets": [{"id": arm.FW_SUBNET}]}, sku={"name": "Standard"}, zones=["1"])]
+    fw_subnet = arm.find(resources, "vnet-hub")["properties"]["subnets"][0]
+    fw_subnet["properties"]["natGateway"] = {"id": nat_id}
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert "omit 51.124.8.20" in result.result.message

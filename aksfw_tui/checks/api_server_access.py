@@ -21,6 +21,7 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
+from aksfw_tui.model import ids
 from aksfw_tui.model.resources import Cluster, Firewall, address, items, network, obj, props, text
 from aksfw_tui.model.topology import Egress, Topology
 
@@ -60,8 +61,8 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
     names = ", ".join(f.name for f in egress.firewalls)
     if omitted:
         return failed(f"the authorized IP ranges of {cluster.name} omit {', '.join(omitted)}, "
-                      f"public IP(s) of {names} that the nodes egress from: the API server will "
-                      "refuse the nodes", _remediation(topology, cluster, omitted), **evidence)
+                      f"egress IP(s) of {names} from which the nodes' traffic leaves: the API "
+                      "server will refuse the nodes", _remediation(topology, cluster, omitted), **evidence)
     return passed(f"the API server of {cluster.name} is limited to authorized ranges that include "
                   f"every egress IP of {names} ({', '.join(egress_ips)})", **evidence)
 
@@ -79,10 +80,18 @@ def _covered(ip: str, ranges: tuple[str, ...]) -> bool:
 
 
 def _egress_ips(topology: Topology, firewalls: tuple[Firewall, ...]) -> tuple[list[str], str]:
-    """The firewalls' public IPs (VNet firewalls via their public IP resources, secured-hub
-    firewalls from hubIPAddresses), or why they cannot be known."""
+    """The addresses the firewalls' traffic leaves from: a NAT gateway's public IPs when one is on
+    AzureFirewallSubnet (it then takes over all outbound SNAT), else the firewalls' own public IPs
+    (VNet firewalls via their public IP resources, secured-hub firewalls from hubIPAddresses);
+    or why they cannot be known."""
     ips: list[str] = []
     for firewall in firewalls:
+        nat_ips, nat_problem, has_nat = _nat_gateway_ips(topology, firewall)
+        if nat_problem:
+            return ips, nat_problem
+        if has_nat:
+            ips += nat_ips
+            continue
         hub = [text(a.get("address")) for a in items(obj(obj(props(firewall.raw).get(
             "hubIPAddresses")).get("publicIPs")).get("addresses"))]
         ips += [ip for ip in hub if ip]
@@ -96,6 +105,28 @@ def _egress_ips(topology: Topology, firewalls: tuple[Firewall, ...]) -> tuple[li
                 return ips, f"public IP {pip.name} of firewall {firewall.name} has no address"
             ips.append(pip.ip)
     return list(dict.fromkeys(ips)), ""
+
+
+def _nat_gateway_ips(topology: Topology, firewall: Firewall) -> tuple[list[str], str, bool]:
+    """(NAT gateway public IPs, why unknown, whether a NAT gateway is on the firewall subnet)."""
+    subnet_id = next((c.subnet_id for c in firewall.ip_configurations if c.subnet_id), "")
+    subnet = topology.subnet(subnet_id) if subnet_id else None
+    if subnet is None or not subnet.nat_gateway_id:
+        return [], "", False
+    nat = next((n for n in topology.nat_gateways if n.key == ids.key(subnet.nat_gateway_id)), None)
+    if nat is None:
+        return [], topology.missing(f"NAT gateway of {firewall.name}'s subnet",
+                                    subnet.nat_gateway_id), True
+    if items(props(nat.raw).get("publicIpPrefixes")):
+        return [], (f"NAT gateway {nat.name} of {firewall.name} uses public IP prefixes, whose "
+                    "addresses the check does not resolve"), True
+    ips = []
+    for pip_id in nat.public_ip_ids:
+        pip = topology.public_ip(pip_id)
+        if pip is None or not pip.ip:
+            return [], topology.missing(f"public IP of NAT gateway {nat.name}", pip_id), True
+        ips.append(pip.ip)
+    return ips, "", True
 
 
 def _remediation(topology: Topology, cluster: Cluster, omitted: list[str]) -> Remediation:
