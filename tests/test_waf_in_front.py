@@ -155,3 +155,16 @@ def test_a_seen_failure_wins_over_unreadable_dnat_rules() -> None:
 def test_not_applicable_without_any_entry() -> None:
     result = arm.finding(arm.baseline(), CHECK, "aks-prod")
     assert result.status is Status.NOT_APPLICABLE
+
+
+def test_dnat_fix_points_the_rule_at_the_gateway_private_frontend() -> None:
+    resources = _with_gateway()
+    ing.add_dnat(resources, ing.ILB_IP)
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    fix = result.result.remediation
+    assert fix is not None
+    assert ("az network firewall policy rule-collection-group collection rule update "
+            "--resource-group rg-hub --policy-name fwpol-hub --rule-collection-group-name rcg-dnat "
+            f"--collection-name publish-aks --name shop-https --translated-address {ing.APPGW_PRIVATE_IP}"
+            ) in fix.az_cli

@@ -134,7 +134,8 @@ def _remediation(topology: Topology, cluster: Cluster,
         policy = topology.policy(firewall.policy_id)
         policy_name = policy.name if policy else firewall.policy_id.rsplit("/", 1)[-1]
         policy_rg = policy.resource_group if policy else firewall.resource_group
-        az += [f"az network firewall policy rule-collection-group create --resource-group "
+        az += ["az extension add --upgrade --name azure-firewall",
+               f"az network firewall policy rule-collection-group create --resource-group "
                f"{policy_rg} --policy-name {policy_name} --name rcg-dnat-{cluster.name} "
                "--priority 100",
                f"az network firewall policy rule-collection-group collection add-nat-collection "
@@ -145,6 +146,7 @@ def _remediation(topology: Topology, cluster: Cluster,
                f"{fw_ip} --destination-ports {port} --translated-address {lb_ip} "
                f"--translated-port {port}"]
     else:
+        az.append("az extension add --upgrade --name azure-firewall")
         az.append(f"az network firewall nat-rule create --resource-group {firewall.resource_group} "
                   f"--firewall-name {firewall.name} --collection-name dnat-{cluster.name} "
                   f"--priority 100 --action Dnat --name {rule_name} --protocols {protocol.upper()} "

@@ -81,7 +81,7 @@ def _remediation(topology: Topology, cluster: Cluster, failing: list[Entry]) -> 
     direct = [e for e in failing if not e.gateway_id]
     target = _suggested_gateway(topology, cluster)
     for entry in direct:
-        _direct_fix(cluster, entry, target, steps, az)
+        _direct_fix(topology, cluster, entry, target, steps, az)
     policy_name, policy_rg = _policy_names(topology, cluster, failing, target)
     return Remediation(
         summary=f"Put every public entry to {cluster.name} behind an App Gateway WAF_v2 whose WAF "
@@ -122,8 +122,8 @@ def _gateway_fix(gateway: AppGateway, entry: Entry, steps: list[str], az: list[s
                f"--resource-group {rg} --name {policy} --query id --output tsv)"]
 
 
-def _direct_fix(cluster: Cluster, entry: Entry, gateway: AppGateway | None, steps: list[str],
-                az: list[str]) -> None:
+def _direct_fix(topology: Topology, cluster: Cluster, entry: Entry, gateway: AppGateway | None,
+                steps: list[str], az: list[str]) -> None:
     via = (f"App Gateway {gateway.name} (WAF_v2, Prevention)" if gateway
            else "an App Gateway WAF_v2 (or Application Gateway for Containers with WAF)")
     if entry.kind is EntryKind.LOAD_BALANCER:
@@ -142,7 +142,10 @@ def _direct_fix(cluster: Cluster, entry: Entry, gateway: AppGateway | None, step
             parts = [p.strip() for p in entry.rule.split("›")]
             if len(parts) == 4:
                 policy, group, collection, rule = parts
-                fw_policy = ids.resource_group_of(entry.resource_id) or "<firewall-rg>"
+                # the rule may come from a base policy: look the policy up by the label's name
+                owner = next((p for p in topology.policies if p.name == policy), None)
+                fw_policy = owner.resource_group if owner else "<firewall-policy-rg>"
+                az.append("az extension add --upgrade --name azure-firewall")
                 az.append(f"az network firewall policy rule-collection-group collection rule "
                           f"update --resource-group {fw_policy} --policy-name {policy} "
                           f"--rule-collection-group-name {group} --collection-name {collection} "
