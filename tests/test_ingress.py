@@ -99,3 +99,13 @@ def test_classic_dnat_rule_to_a_node_subnet_address_is_an_entry() -> None:
     assert entry.kind is EntryKind.FIREWALL_DNAT
     assert entry.path == ("20.103.17.41 on fw-hub", "DNAT fw-hub › publish › ssh-node",
                           "10.20.0.4 (node subnet snet-aks-nodes)", "aks-prod")
+
+
+def test_a_gateway_without_properties_is_a_gap() -> None:
+    resources = arm.baseline()
+    gateway, pip = ing.app_gateway([{"ipAddress": ing.ILB_IP}])
+    del gateway["properties"]
+    _, _, ingress = _ingress([*resources, gateway, pip])
+    assert ingress.entries == ()
+    assert ingress.gaps == ("App Gateway agw-aks was exported without its properties; its listeners "
+                            "might publish this cluster",)

@@ -261,6 +261,10 @@ def _waf_step(verdict: WafVerdict) -> str:
 def _gateway_entries(topology: Topology, cluster: Cluster, gaps: list[str]) -> Iterable[Entry]:
     cluster_vnets = _cluster_vnet_keys(topology, cluster)
     for gateway in topology.app_gateways:
+        if not gateway.has_properties:
+            gaps.append(f"App Gateway {gateway.name} was exported without its properties; its "
+                        "listeners might publish this cluster")
+            continue
         frontends = {ids.key(f.id): f for f in gateway.frontends}
         unresolved: list[str] = []
         for listener in gateway.listeners:
