@@ -109,3 +109,19 @@ def test_a_gateway_without_properties_is_a_gap() -> None:
     assert ingress.entries == ()
     assert ingress.gaps == ("App Gateway agw-aks was exported without its properties; its listeners "
                             "might publish this cluster",)
+
+
+def test_link_ingress_adds_backend_and_dnat_edges() -> None:
+    from aksfw_tui.model.ingress import link_ingress
+
+    resources = arm.baseline()
+    ing.add_appgw_subnet(resources)
+    resources += [ing.internal_lb(), ing.waf_policy(), *ing.app_gateway([{"ipAddress": ing.ILB_IP}])]
+    ing.add_dnat(resources, "10.20.0.9")
+    topology = arm.topology(resources)
+    link_ingress(topology)
+    link_ingress(topology)  # idempotent
+    edges = {(u.rsplit("/", 1)[-1], v.rsplit("/", 1)[-1], k) for u, v, k in topology.graph.edges(keys=True)}
+    assert ("listener-https", "pool-aks", "backend") in edges
+    assert ("pool-aks", "b7c8d9e0f1a2", "backend") in edges  # the internal LB frontend
+    assert ("fwpol-hub › rcg-dnat › publish-aks › shop-https", "snet-aks-nodes", "dnat_to") in edges

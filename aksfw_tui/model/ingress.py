@@ -403,3 +403,56 @@ def cluster_ingress(topology: Topology, cluster: Cluster) -> ClusterIngress:
                                                    tuple(dict.fromkeys(lb_gaps)))
     result: ClusterIngress = topology.cache[cache_key]
     return result
+
+
+# -- graph ---------------------------------------------------------------------------------------
+
+
+def address_owner(topology: Topology, ip: str) -> str:
+    """The graph node an address belongs to: a load balancer frontend (by its private or public
+    IP), else the subnet containing it; '' when neither."""
+    for lb in topology.load_balancers:
+        for frontend in lb.frontends:
+            pip = topology.public_ip(frontend.public_ip_id) if frontend.public_ip_id else None
+            if ip and ip in (frontend.private_ip, pip.ip if pip else ""):
+                return frontend.id
+    subnet = topology.subnet_containing(ip)
+    return subnet.id if subnet else ""
+
+
+def link_ingress(topology: Topology) -> None:
+    """Add DESIGN §4's ingress edges to `topology.graph`, once: `backend` (App Gateway listener →
+    backend pool → the LB frontend or subnet of each resolved address) and `dnat_to` (firewall
+    DNAT rule → its translated address's owner). Checks do not need them (they use
+    `cluster_ingress`); the topology view and graph exports do."""
+    if topology.cache.get("ingress_linked"):
+        return
+    topology.cache["ingress_linked"] = True
+    graph = topology.graph
+    for gateway in topology.app_gateways:
+        for route in gateway.routes:
+            listener = ids.key(route.listener_id)
+            graph.add_node(listener, kind="listener", name=ids.name_of(route.listener_id))
+            graph.add_edge(gateway.key, listener, key="contains", relation="contains")
+            for pool_id, _ in route.pools:
+                pool = ids.key(pool_id)
+                graph.add_node(pool, kind="backendPool", name=ids.name_of(pool_id))
+                graph.add_edge(listener, pool, key="backend", relation="backend", rule=route.name)
+                for ip, fqdn in gateway.pools.get(pool, ()):
+                    for target in _resolve_backend(topology, gateway, ip, fqdn):
+                        owner = address_owner(topology, target)
+                        if owner:
+                            graph.add_edge(pool, ids.key(owner), key="backend", relation="backend",
+                                           address=target, fqdn=fqdn)
+    for firewall in topology.firewalls:
+        for rule in ruleset_for(topology, firewall).rules:
+            if rule.kind is not Kind.DNAT or rule.gap:
+                continue
+            owner = address_owner(topology, rule.translated)
+            if not owner:
+                continue
+            node = f"{firewall.key}/dnat/{rule.label.lower()}"
+            graph.add_node(node, kind="dnatRule", name=rule.name)
+            graph.add_edge(firewall.key, node, key="contains", relation="contains")
+            graph.add_edge(node, ids.key(owner), key="dnat_to", relation="dnat_to",
+                           address=rule.translated)
