@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -49,22 +50,30 @@ def render(console: Console, topology: Topology, findings: list[Finding]) -> Non
     console.print(table)
     failures = [f for f in sorted(findings, key=_order) if f.status is Status.FAIL]
     for finding in failures:
-        remediation = finding.result.remediation
-        if remediation is None:
-            continue
-        body = [Text(remediation.summary, style="bold")]
-        body += [Text(f"  {i}. {step}") for i, step in enumerate(remediation.steps, 1)]
-        if remediation.az_cli:
-            body.append(Text("\n  az CLI:", style="bold"))
-            body += [Text(f"    {line}", style="cyan") for line in remediation.az_cli]
-        title = f"fix: {finding.check.id} · {finding.subject.name} ({finding.severity.value})"
-        console.print(Panel(Group(*body), title=title, title_align="left"))
+        _render_fix(console, finding)
     if topology.unreadable:
         console.print(Text("Could not read:", style="bold yellow"))
         for entry in topology.unreadable:
             console.print(f"  {entry.scope}: {entry.reason}")
     for warning in topology.snapshot.warnings:
         console.print(Text(f"note: {warning}", style="dim"))
+
+
+def _render_fix(console: Console, finding: Finding) -> None:
+    """A failure's fix, unboxed and soft-wrapped so each az command copies as one line."""
+    remediation = finding.result.remediation
+    if remediation is None:
+        return
+    title = f"fix: {finding.check.id} · {finding.subject.name} ({finding.severity.value})"
+    console.print(Rule(title, align="left", style="red"))
+    console.print(Text(remediation.summary, style="bold"), soft_wrap=True)
+    for number, step in enumerate(remediation.steps, 1):
+        console.print(f"  {number}. {step}", soft_wrap=True, highlight=False)
+    if remediation.az_cli:
+        console.print(Text("  az CLI:", style="bold"))
+        for line in remediation.az_cli:
+            console.print(Text(f"    {line}", style="cyan"), soft_wrap=True)
+    console.print()
 
 
 def worst(findings: list[Finding]) -> Severity | None:
