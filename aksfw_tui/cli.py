@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-checks", action="store_true",
                         help="print the check catalogue (with --json: as JSON)")
     parser.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")
+    parser.add_argument("--no-mouse", action="store_true",
+                        help="leave the mouse to the terminal (text selection) in the app")
     parser.add_argument("--version", action="version", version=f"aksfw-tui {__version__}")
     return parser
 
@@ -71,13 +73,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
 
 
-def _audit(args: argparse.Namespace) -> int:
-    from aksfw_tui.audit import audit
-    from aksfw_tui.sources.demo import load_demo
-    from aksfw_tui.sources.export import load_export
+def _source(args: argparse.Namespace) -> Any:
+    from aksfw_tui.audit import Source
 
+    if args.demo:
+        from aksfw_tui.sources.demo import load_demo
+
+        return Source("demo", "demo · hub-spoke reference architecture", load_demo)
+    path = args.from_export
+    if not Path(path).exists():
+        raise InputError(f"{path}: no such file or directory")
+
+    def load() -> Any:
+        from aksfw_tui.sources.export import load_export
+
+        return load_export(path)
+
+    return Source("export", f"export · {path}", load)
+
+
+def _audit(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    snapshot = load_demo() if args.demo else load_export(args.from_export)
+    source = _source(args)
+    if not args.headless:
+        if sys.stdout.isatty() and sys.stdin.isatty():
+            from aksfw_tui.app import run_app
+
+            run_app(source, settings, mouse=not args.no_mouse)
+            return EXIT_OK
+        if not args.quiet:
+            print("aksfw-tui: not a terminal: printing the headless report (add --headless)",
+                  file=sys.stderr)
+    from aksfw_tui.audit import audit
+
+    snapshot = source.load()
     topology, findings = audit(snapshot, settings=settings)
     if not args.quiet:
         for warning in snapshot.warnings:

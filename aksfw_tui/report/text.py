@@ -8,20 +8,13 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from aksfw_tui.checks.base import Finding, Severity, Status
+from aksfw_tui.checks.base import Finding, Status
 from aksfw_tui.model.topology import Topology
 from aksfw_tui.report.json_report import summary
+from aksfw_tui.report.views import badge, importance
 
-SYMBOL = {Status.PASS: "✔ pass", Status.FAIL: "✘ fail", Status.UNKNOWN: "? unknown",
-          Status.NOT_APPLICABLE: "– n/a"}
 STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.UNKNOWN: "yellow",
          Status.NOT_APPLICABLE: "dim"}
-
-
-def _order(finding: Finding) -> tuple[int, int, str, str]:
-    status_rank = [Status.FAIL, Status.UNKNOWN, Status.PASS, Status.NOT_APPLICABLE]
-    return (status_rank.index(finding.status), -finding.severity.rank, finding.check.id,
-            finding.subject.name)
 
 
 def render(console: Console, topology: Topology, findings: list[Finding]) -> None:
@@ -41,14 +34,14 @@ def render(console: Console, topology: Topology, findings: list[Finding]) -> Non
     table.add_column("check", no_wrap=True)
     table.add_column("resource", no_wrap=True)
     table.add_column("finding", ratio=1)
-    for finding in sorted(findings, key=_order):
+    for finding in sorted(findings, key=importance):
         table.add_row(
-            Text(SYMBOL[finding.status], style=STYLE[finding.status]),
+            Text(badge(finding.status), style=STYLE[finding.status]),
             finding.severity.value if finding.status is Status.FAIL else "",
             finding.check.id, finding.subject.name, finding.result.message,
         )
     console.print(table)
-    failures = [f for f in sorted(findings, key=_order) if f.status is Status.FAIL]
+    failures = [f for f in sorted(findings, key=importance) if f.status is Status.FAIL]
     for finding in failures:
         _render_fix(console, finding)
     if topology.unreadable:
@@ -74,8 +67,3 @@ def _render_fix(console: Console, finding: Finding) -> None:
         for line in remediation.az_cli:
             console.print(Text(f"    {line}", style="cyan"), soft_wrap=True)
     console.print()
-
-
-def worst(findings: list[Finding]) -> Severity | None:
-    failing = [f.severity for f in findings if f.status is Status.FAIL]
-    return max(failing, key=lambda s: s.rank) if failing else None

@@ -1,0 +1,1 @@
+"""The app's screens: one per module. They render engine objects and hold no audit logic."""

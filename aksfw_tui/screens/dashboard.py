@@ -1,0 +1,86 @@
+"""Dashboard: every cluster and firewall with its status counts and worst severity, and a score."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Header, Static
+
+from aksfw_tui.checks.base import Status
+from aksfw_tui.report.views import LABEL, SYMBOL, score, subject_summaries, worst_finding
+from aksfw_tui.screens.base import AuditScreen
+from aksfw_tui.widgets.status import status_content, status_text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+class DashboardScreen(AuditScreen):
+    """One row per cluster and firewall; Enter shows that resource's findings."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("w", "worst", "Worst finding", id="worst"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="summary")
+        yield DataTable(id="subjects", cursor_type="row", zebra_stripes=True)
+        yield Static(id="worst")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        findings = self.audit.findings
+        topology = self.audit.topology
+        value = score(findings)
+        counts = {status: sum(1 for f in findings if f.status is status) for status in Status}
+        summary = Content.assemble(
+            ("Score ", "bold"), (f"{value}/100" if value is not None else "–", "bold"),
+            f" │ {_count(len(topology.clusters), 'cluster')} · "
+            f"{_count(len(topology.firewalls), 'firewall')} · {_count(len(findings), 'finding')} │ ",
+            *[part for status in Status for part in (
+                status_content(status, f"{SYMBOL[status]} {counts[status]} {LABEL[status]}"), " ")],
+        )
+        self.query_one("#summary", Static).update(summary)
+        table = self.query_one("#subjects", DataTable)
+        table.add_column("kind", key="kind")
+        table.add_column("resource", key="resource")
+        for status in (Status.FAIL, Status.UNKNOWN, Status.PASS, Status.NOT_APPLICABLE):
+            table.add_column(f"{SYMBOL[status]} {LABEL[status]}", key=status.value)
+        table.add_column("worst", key="worst")
+        table.add_column("resource group", key="group")
+        for row in subject_summaries(findings):
+            table.add_row(
+                Text(row.kind), Text(row.label),
+                *[status_text(self.app, s, str(row.counts.get(s, 0))) if row.counts.get(s)
+                  else Text("0") for s in (Status.FAIL, Status.UNKNOWN, Status.PASS,
+                                          Status.NOT_APPLICABLE)],
+                Text(row.worst.value if row.worst else "–"),
+                Text(row.subject.resource_group),
+                key=row.subject.key,
+            )
+        worst = worst_finding(findings)
+        self.query_one("#worst", Static).update(
+            Content.assemble(("Worst: ", "bold"), f"{worst.check.id} on {worst.subject.name} "
+                             f"({worst.severity.value}) — {worst.result.message}   ",
+                             ("press w to open it", "italic"))
+            if worst else Content("No failing finding.")
+        )
+
+    @on(DataTable.RowSelected, "#subjects")
+    def _open_subject(self, event: DataTable.RowSelected) -> None:
+        name = self.query_one("#subjects", DataTable).get_cell(event.row_key, "resource")
+        self.app.show_findings(text=str(name))
+
+    def action_worst(self) -> None:
+        worst = worst_finding(self.audit.findings)
+        if worst is None:
+            self.notify("Nothing fails: no worst finding.")
+        else:
+            self.app.open_finding(worst)

@@ -1,0 +1,183 @@
+"""The guided remediation of one failed finding: explain → plan → change → checklist → re-check.
+
+Applying the change to Azure is not offered yet: the product is read-only. The change step gives
+the exact az CLI, Bicep and Terraform, to copy (OSC 52) or save to a file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import (
+    ContentSwitcher,
+    Footer,
+    Header,
+    Markdown,
+    SelectionList,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.worker import Worker, WorkerState
+
+from aksfw_tui.audit import AuditRun
+from aksfw_tui.checks.base import Finding, Remediation
+from aksfw_tui.model import ids
+from aksfw_tui.report.views import badge
+from aksfw_tui.screens.base import AuditScreen
+
+STEPS = ("Explain", "Plan", "Change", "Checklist", "Re-check")
+# What each change tab holds: (tab id, title, file suffix, Pygments lexer; none exists for Bicep).
+FORMATS = (("az", "az CLI", "sh", "bash"), ("bicep", "Bicep", "bicep", "text"),
+           ("terraform", "Terraform", "tf", "terraform"))
+
+
+def change_text(remediation: Remediation, tab: str) -> str:
+    if tab == "az":
+        return "\n".join(remediation.az_cli)
+    return remediation.bicep if tab == "bicep" else remediation.terraform
+
+
+class RemediationScreen(AuditScreen):
+    """A wizard over one finding's remediation; n/p (or →/←) move between steps."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n,right", "step(1)", "Next", id="next"),
+        Binding("p,left", "step(-1)", "Back", id="back"),
+        Binding("c", "copy", "Copy", id="copy"),
+        Binding("w", "save", "Save", id="save"),
+        Binding("escape", "app.pop_screen", "Close", id="close"),
+    ]
+
+    step: reactive[int] = reactive(0)
+    """Index into STEPS of the step on show."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__()
+        assert finding.result.remediation is not None
+        self.finding = finding
+        self.remediation: Remediation = finding.result.remediation
+
+    def compose(self) -> ComposeResult:
+        finding, fix = self.finding, self.remediation
+        yield Header()
+        yield Static(id="steps")
+        with ContentSwitcher(initial="step-0", id="wizard"):
+            with VerticalScroll(id="step-0"):
+                yield Markdown(self._explain(), open_links=False)
+            with VerticalScroll(id="step-1"):
+                yield Markdown(self._plan(), open_links=False)
+            with TabbedContent(id="step-2"):
+                for tab, title, _suffix, lexer in FORMATS:
+                    with TabPane(title, id=f"tab-{tab}"), VerticalScroll():
+                        # Commands apart by a blank line on screen; copies stay one per line.
+                        shown = "\n\n".join(fix.az_cli) if tab == "az" else change_text(fix, tab)
+                        code = shown or f"(no {title} for this fix)"
+                        yield Static(Syntax(code, lexer, word_wrap=True, theme="ansi_dark",
+                                            background_color="default"))
+            with VerticalScroll(id="step-3"):
+                yield Static("Tick each step as you do it (space toggles):")
+                yield SelectionList[int](*[(text, index) for index, text in enumerate(fix.steps)],
+                                         id="checklist")
+                yield Static("Applying changes from aksfw-tui is not available: it is read-only. "
+                             "Run the commands from the Change step yourself.", classes="note")
+            with VerticalScroll(id="step-4"):
+                yield Static(f"Re-check runs {finding.check.id} again on the current source "
+                             f"({self.audit.source.label}) for {finding.subject.name}.\n"
+                             "Press Enter to re-check.", id="recheck-intro")
+                yield Static("", id="recheck-result")
+        yield Footer(compact=True)
+
+    def _explain(self) -> str:
+        finding = self.finding
+        return "\n".join([
+            f"# {badge(finding.status)} · {finding.severity.value} · `{finding.check.id}` on "
+            f"{finding.subject.name}", "", finding.result.message, "",
+            "## Why it matters", "", finding.check.rationale, "",
+            "## What the fix does", "", self.remediation.summary,
+        ])
+
+    def _plan(self) -> str:
+        lines = ["# Plan", "", self.remediation.summary, ""]
+        lines += [f"{number}. {step}" for number, step in enumerate(self.remediation.steps, 1)]
+        lines += ["", "## Resources the commands touch", ""]
+        touched = sorted({m for line in self.remediation.az_cli
+                          for m in re.findall(r"--(?:name|route-table-name|policy-name|vnet-name)"
+                                              r" (\S+)", line)})
+        lines += [f"- `{name}`" for name in touched] or ["- (see the commands)"]
+        return "\n".join(lines)
+
+    # -- stepping ----------------------------------------------------------------------------
+
+    def watch_step(self, step: int) -> None:
+        bar = "  ›  ".join(f"[b reverse] {i + 1} {name} [/]" if i == step else f"{i + 1} {name}"
+                           for i, name in enumerate(STEPS))
+        self.query_one("#steps", Static).update(bar)
+        self.query_one("#wizard", ContentSwitcher).current = f"step-{step}"
+
+    def action_step(self, delta: int) -> None:
+        self.step = max(0, min(len(STEPS) - 1, self.step + delta))
+
+    def key_enter(self) -> None:
+        if self.step == len(STEPS) - 1:
+            self.recheck()
+
+    # -- the change: copy or save ------------------------------------------------------------
+
+    def _active_format(self) -> tuple[str, str, str]:
+        active = self.query_one("#step-2", TabbedContent).active.removeprefix("tab-") or "az"
+        for tab, title, suffix, _lexer in FORMATS:
+            if tab == active:
+                return tab, title, suffix
+        return FORMATS[0][:3]
+
+    def action_copy(self) -> None:
+        tab, title, _suffix = self._active_format()
+        text = change_text(self.remediation, tab)
+        if not text:
+            self.notify(f"This fix has no {title}.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the {title} to the clipboard (OSC 52). If your terminal ignores "
+                    "OSC 52, press w to save it to a file.", title="Copied")
+
+    def action_save(self) -> None:
+        tab, title, suffix = self._active_format()
+        text = change_text(self.remediation, tab)
+        name = f"aksfw-fix-{self.finding.check.id}-{ids.name_of(self.finding.subject.id)}.{suffix}"
+        try:
+            Path(name).write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Could not save {name}: {error.strerror}", severity="error")
+            return
+        self.notify(f"Saved the {title} to {Path(name).resolve()}", title="Saved")
+
+    # -- re-check ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="recheck", exit_on_error=False, description="re-check")
+    def recheck(self) -> Finding | None:
+        self.app.call_from_thread(self.query_one("#recheck-result", Static).update, "Re-checking…")
+        run = AuditRun.run(self.audit.source, self.app.settings, catalogue=[self.finding.check])
+        return next((f for f in run.findings if f.subject.key == self.finding.subject.key), None)
+
+    @on(Worker.StateChanged)
+    def _recheck_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "recheck":
+            return
+        out = self.query_one("#recheck-result", Static)
+        if event.state is WorkerState.SUCCESS:
+            fresh = event.worker.result
+            if fresh is None:
+                out.update(f"{self.finding.subject.name} is no longer in the source.")
+            else:
+                out.update(f"{badge(fresh.status)}: {fresh.result.message}")
+        elif event.state is WorkerState.ERROR:
+            out.update(f"✘ Could not re-check: {event.worker.error}")

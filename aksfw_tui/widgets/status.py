@@ -1,0 +1,28 @@
+"""Status as text for tables and summaries: symbol and word always, the theme's colour on top."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+from textual.content import Content
+
+from aksfw_tui.checks.base import Status
+from aksfw_tui.report.views import badge
+
+THEME_VARIABLE = {Status.PASS: "success", Status.FAIL: "error", Status.UNKNOWN: "warning",
+                  Status.NOT_APPLICABLE: "foreground-muted"}
+
+
+def status_text(app: App[object], status: Status, text: str | None = None) -> Text:
+    """Rich Text (for DataTable cells) coloured from the current theme."""
+    colour = app.theme_variables.get(THEME_VARIABLE[status])
+    style = Style(color=colour, bold=status is Status.FAIL) if colour else Style()
+    return Text(text if text is not None else badge(status), style=style)
+
+
+def status_content(status: Status, text: str | None = None) -> Content:
+    """Content (for Static) coloured by theme variable, so it follows theme changes by itself."""
+    bold = " bold" if status is Status.FAIL else ""
+    return Content.styled(text if text is not None else badge(status),
+                          f"${THEME_VARIABLE[status]}{bold}")
