@@ -67,12 +67,18 @@ def test_every_export_shape_gives_identical_findings(tmp_path: Path) -> None:
 
 
 def test_resource_graph_table_format_is_read_too(tmp_path: Path) -> None:
+    """`resultFormat: table` rows; metrics are not in Resource Graph, so they come as a second file."""
     resources = _topology()
+    metrics = [r for r in resources if r["type"] == "Microsoft.Insights/metrics"]
+    rows = [r for r in resources if r not in metrics]
     columns = ["id", "name", "type", "location", "zones", "sku", "etag", "properties"]
     table = {"data": {"columns": [{"name": c, "type": "string"} for c in columns],
-                      "rows": [[r.get(c) for c in columns] for r in resources]}}
-    assert _outcome(_dump(tmp_path / "table.json", table)) == \
-        _outcome(_dump(tmp_path / "array.json", resources))
+                      "rows": [[r.get(c) for c in columns] for r in rows]}}
+    (tmp_path / "table").mkdir()
+    _dump(tmp_path / "table" / "graph.json", table)
+    _dump(tmp_path / "table" / "metrics.json", {"value": metrics})
+    assert metrics
+    assert _outcome(tmp_path / "table") == _outcome(_dump(tmp_path / "array.json", resources))
 
 
 def test_ids_spelled_differently_still_join(tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
+from textual.color import Color
 from textual.content import Content
 
 from aksfw_tui.checks.base import Status
@@ -14,10 +17,11 @@ THEME_VARIABLE = {Status.PASS: "success", Status.FAIL: "error", Status.UNKNOWN: 
                   Status.NOT_APPLICABLE: "foreground-muted"}
 
 
-def status_text(app: App[object], status: Status, text: str | None = None) -> Text:
+def status_text(app: App[Any], status: Status, text: str | None = None) -> Text:
     """Rich Text (for DataTable cells) coloured from the current theme."""
-    colour = app.theme_variables.get(THEME_VARIABLE[status])
-    style = Style(color=colour, bold=status is Status.FAIL) if colour else Style()
+    value = app.theme_variables.get(THEME_VARIABLE[status])
+    colour = Color.parse(value).rich_color if value else None  # Rich knows no alpha
+    style = Style(color=colour, bold=status is Status.FAIL, dim=status is Status.NOT_APPLICABLE)
     return Text(text if text is not None else badge(status), style=style)
 
 
