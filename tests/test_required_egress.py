@@ -144,9 +144,10 @@ def test_private_cluster_with_monitoring_on_needs_only_azure_monitor() -> None:
 def test_not_applicable_when_the_cluster_does_not_egress_through_a_firewall() -> None:
     resources = arm.baseline()
     arm.find(resources, "aks-prod")["properties"]["networkProfile"]["outboundType"] = "loadBalancer"
+    del arm.find(resources, "vnet-spoke")["properties"]["subnets"][0]["properties"]["routeTable"]
     result = arm.finding(resources, CHECK, "aks-prod")
     assert result.status is Status.NOT_APPLICABLE
-    assert "outboundType is loadBalancer" in result.result.message
+    assert "snet-aks-nodes has no route table" in result.result.message
 
 
 def test_unknown_when_egress_through_a_firewall_is_unknown() -> None:

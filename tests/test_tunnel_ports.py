@@ -170,13 +170,23 @@ def test_not_applicable_with_api_server_vnet_integration() -> None:
     assert "API Server VNet Integration" in result.result.message
 
 
-def test_not_applicable_with_load_balancer_outbound_even_if_routes_reach_the_firewall() -> None:
+def test_not_applicable_with_load_balancer_outbound_and_no_route_to_the_firewall() -> None:
+    resources = arm.baseline()
+    arm.find(resources, "aks-prod")["properties"]["networkProfile"]["outboundType"] = "loadBalancer"
+    del arm.find(resources, "vnet-spoke")["properties"]["subnets"][0]["properties"]["routeTable"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.NOT_APPLICABLE
+    assert "snet-aks-nodes has no route table" in result.result.message
+    assert "see outbound-type" in result.result.message
+
+
+def test_routes_decide_egress_not_the_outbound_type() -> None:
+    """With a 0.0.0.0/0 route to the firewall, packets go there whatever outboundType says
+    (outbound-type reports the setting); so the tunnel ports still matter."""
     resources = arm.baseline()
     arm.find(resources, "aks-prod")["properties"]["networkProfile"]["outboundType"] = "loadBalancer"
     result = arm.finding(resources, CHECK, "aks-prod")
-    assert result.status is Status.NOT_APPLICABLE
-    assert "outboundType is loadBalancer" in result.result.message
-    assert "see outbound-type" in result.result.message
+    assert result.status is Status.PASS, result.result.message
 
 
 def test_not_applicable_when_the_node_subnet_has_no_route_table() -> None:

@@ -163,17 +163,14 @@ def _label(protocol: str, port: int) -> str:
 
 # Outbound types whose egress AKS sends through the node subnet's routes (and so, possibly, a
 # firewall); every other explicit type (loadBalancer, NAT gateways, block) is outbound-type's failure.
-ROUTED_OUTBOUND = {"userdefinedrouting", "none"}
 
 
 def firewall_egress(topology: Topology, cluster: Cluster) -> ClusterEgress:
-    """Whether the cluster egresses through a firewall: routes (DESIGN §6) and the outbound type."""
-    egress = topology.cluster_egress(cluster)
-    outbound = cluster.outbound_type
-    if outbound and outbound.lower() not in ROUTED_OUTBOUND:
-        return ClusterEgress(Egress.NOT_FIREWALL, f"outboundType is {outbound}, so egress does not "
-                             "follow the node subnets' routes to a firewall", egress.subnets)
-    return egress
+    """Whether the cluster egresses through a firewall, by its node subnets' routes (DESIGN §6).
+
+    The outbound type does not decide it: with a 0.0.0.0/0 user-defined route to the firewall,
+    packets follow the route whatever AKS set up for SNAT; outbound-type reports the setting."""
+    return topology.cluster_egress(cluster)
 
 
 def combine(verdicts: Sequence[Verdict]) -> Decision:
