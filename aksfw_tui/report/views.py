@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aksfw_tui.checks import CATALOGUE
 from aksfw_tui.checks.base import Finding, Severity, Status
 from aksfw_tui.model.resources import Resource
 
@@ -16,6 +17,7 @@ LABEL = {Status.PASS: "pass", Status.FAIL: "fail", Status.UNKNOWN: "unknown",
          Status.NOT_APPLICABLE: "n/a"}
 STATUS_ORDER = (Status.FAIL, Status.UNKNOWN, Status.PASS, Status.NOT_APPLICABLE)
 # How much a finding weighs in the score: what a CISO would rank first counts most.
+_CATALOGUE_ORDER = {check.id: index for index, check in enumerate(CATALOGUE)}
 WEIGHT = {Severity.CRITICAL: 10, Severity.HIGH: 5, Severity.MEDIUM: 3, Severity.LOW: 1,
           Severity.INFO: 0}
 
@@ -25,10 +27,11 @@ def badge(status: Status) -> str:
     return f"{SYMBOL[status]} {LABEL[status]}"
 
 
-def importance(finding: Finding) -> tuple[int, int, str, str]:
-    """Sort key: failures first, worst severity first, then check and resource."""
-    return (STATUS_ORDER.index(finding.status), -finding.severity.rank, finding.check.id,
-            finding.subject.name.lower())
+def importance(finding: Finding) -> tuple[int, int, int, str]:
+    """Sort key: failures first, worst severity first, then the catalogue's order (the most
+    fundamental check first: outbound-type before what depends on it), then resource."""
+    return (STATUS_ORDER.index(finding.status), -finding.severity.rank,
+            _CATALOGUE_ORDER.get(finding.check.id, len(_CATALOGUE_ORDER)), finding.subject.name.lower())
 
 
 @dataclass(frozen=True)

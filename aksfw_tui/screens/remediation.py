@@ -47,11 +47,12 @@ def change_text(remediation: Remediation, tab: str) -> str:
 
 
 class RemediationScreen(AuditScreen):
-    """A wizard over one finding's remediation; n/p (or →/←) move between steps."""
+    """A wizard over one finding's remediation; n/p move between steps (←/→ switch the change's
+    tabs, space ticks a checklist item)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n,right", "step(1)", "Next", id="next"),
-        Binding("p,left", "step(-1)", "Back", id="back"),
+        Binding("n", "step(1)", "Next", id="next"),
+        Binding("p", "step(-1)", "Back", id="back"),
         Binding("c", "copy", "Copy", id="copy"),
         Binding("w", "save", "Save", id="save"),
         Binding("escape", "app.pop_screen", "Close", id="close"),
@@ -122,6 +123,9 @@ class RemediationScreen(AuditScreen):
                            for i, name in enumerate(STEPS))
         self.query_one("#steps", Static).update(bar)
         self.query_one("#wizard", ContentSwitcher).current = f"step-{step}"
+        # Focus what the step is used with: the format tabs, the checklist, the text.
+        focus = {2: "#step-2 Tabs", 3: "#checklist"}.get(step, f"#step-{step}")
+        self.query_one(focus).focus()
 
     def action_step(self, delta: int) -> None:
         self.step = max(0, min(len(STEPS) - 1, self.step + delta))
