@@ -80,8 +80,12 @@ class AuditApp(App[None]):
     # -- the audit worker --------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="audit", exit_on_error=False, description="audit")
-    def load_audit(self) -> AuditRun:
-        return AuditRun.run(self.source, self.settings, progress=self._report_stage)
+    def load_audit(self) -> AuditRun | InputError:
+        """The audit, or the input error that stopped it (an expected outcome, not a crash)."""
+        try:
+            return AuditRun.run(self.source, self.settings, progress=self._report_stage)
+        except InputError as error:
+            return error
 
     def _report_stage(self, stage: str) -> None:
         from aksfw_tui.screens.loading import LoadingScreen
@@ -101,14 +105,17 @@ class AuditApp(App[None]):
         if event.state is WorkerState.SUCCESS and isinstance(worker.result, AuditRun):
             self.run_result = worker.result
             self.switch_mode("dashboard")
+        elif event.state is WorkerState.SUCCESS and isinstance(worker.result, InputError):
+            self._loading_failed(str(worker.result))
         elif event.state is WorkerState.ERROR:
-            from aksfw_tui.screens.loading import LoadingScreen
-
             error = worker.error
-            message = (str(error) if isinstance(error, InputError)
-                       else f"internal error: {type(error).__name__}: {error}")
-            if isinstance(self.screen, LoadingScreen):
-                self.screen.failed(message)
+            self._loading_failed(f"internal error: {type(error).__name__}: {error}")
+
+    def _loading_failed(self, message: str) -> None:
+        from aksfw_tui.screens.loading import LoadingScreen
+
+        if isinstance(self.screen, LoadingScreen):
+            self.screen.failed(message)
 
     # -- navigation --------------------------------------------------------------------------
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
 
-from aksfw_tui.firewall.addresses import PRIVATE, AddressSet
+from aksfw_tui.firewall.addresses import FULL, PRIVATE, AddressSet
 from aksfw_tui.firewall.rules import Action, Kind, Rule, RuleSet, ruleset_for
 from aksfw_tui.firewall.tags import fqdn_matches, fqdn_tags_of
 
 APP_PROTOCOL_BY_PORT = {80: "http", 443: "https", 1433: "mssql"}
+MAX_DOUBTS = 5  # rules a "cannot tell" reason names before "and N more"
 
 
 class Match(Enum):
@@ -145,7 +146,12 @@ class Evaluator:
         self._candidates: dict[tuple[str, int], tuple[Rule, ...]] = {}
 
     def evaluate(self, flow: Flow, sources: AddressSet) -> Verdict:
-        pieces: list[tuple[AddressSet, tuple[Rule, ...]]] = [(sources, ())]
+        if not sources:
+            # Without addresses every part is vacuously allowed; that must not read as "allowed".
+            return Verdict(flow, Decision.CANNOT_TELL, (), "cannot tell: no source addresses to evaluate")
+        # Each undecided part carries the rules that might have matched it, as a linked chain
+        # (newest first) so that a long run of such rules costs linear, not quadratic, time.
+        pieces: list[tuple[AddressSet, _Chain]] = [(sources, None)]
         outcomes: list[Outcome] = []
         for rule in self._rules_for(flow):
             dest = self._destination_match(rule, flow)
@@ -153,22 +159,20 @@ class Evaluator:
                 continue
             next_pieces = []
             for part, uncertain in pieces:
-                inside = part if rule.sources_unknown or rule.gap else part & rule.sources
-                if not inside:
-                    next_pieces.append((part, uncertain))
-                    continue
-                outside = part - inside
+                sure, maybe, outside = _source_split(rule, part)
+                if dest is Match.MAYBE and sure:
+                    sure, maybe = AddressSet(), part - outside if outside else part
                 if outside:
                     next_pieces.append((outside, uncertain))
-                if dest is Match.YES and not rule.sources_unknown and not rule.gap:
+                if sure:
                     action = Action.DENY if rule.action is Action.DENY else Action.ALLOW
-                    outcomes.append(Outcome(inside, action, rule, uncertain))
-                else:
-                    next_pieces.append((inside, (*uncertain, rule)))
+                    outcomes.append(Outcome(sure, action, rule, _unchain(uncertain)))
+                if maybe:
+                    next_pieces.append((maybe, (rule, uncertain)))
             pieces = next_pieces
             if not pieces:
                 break
-        outcomes.extend(Outcome(part, Action.DENY, None, unc) for part, unc in pieces)
+        outcomes.extend(Outcome(part, Action.DENY, None, _unchain(unc)) for part, unc in pieces)
         return self._verdict(flow, outcomes)
 
     def _verdict(self, flow: Flow, outcomes: list[Outcome]) -> Verdict:
@@ -185,7 +189,11 @@ class Evaluator:
             return Verdict(flow, Decision.ALLOW, tuple(outcomes), f"allowed by {names}", notes)
         doubtful = [r for o in outcomes if not o.certain for r in o.uncertain
                     if r.action is not o.action]
-        why = "; ".join(dict.fromkeys(_doubt(r, flow) for r in doubtful))
+        proxy = self.ruleset.dns_proxy is True
+        doubts = list(dict.fromkeys(_doubt(r, flow, proxy) for r in dict.fromkeys(doubtful)))
+        # A message, not the evidence (candidate_rules has them all): name the first few.
+        more = f"; and {len(doubts) - MAX_DOUBTS} more" if len(doubts) > MAX_DOUBTS else ""
+        why = "; ".join(doubts[:MAX_DOUBTS]) + more
         return Verdict(flow, Decision.CANNOT_TELL, tuple(outcomes), f"cannot tell: {why}", notes)
 
     def _rules_for(self, flow: Flow) -> tuple[Rule, ...]:
@@ -199,6 +207,10 @@ class Evaluator:
 
     def _destination_match(self, rule: Rule, flow: Flow) -> Match:
         if rule.gap:
+            # Unread DNAT rules can only catch traffic addressed to the firewall itself, which a
+            # symbolic destination (an FQDN, an API server) is not; like readable DNAT rules below.
+            if rule.kind is Kind.DNAT and flow.destination.ip is None:
+                return Match.NO
             return Match.MAYBE
         if rule.kind is Kind.DNAT:
             ip = flow.destination.ip
@@ -208,11 +220,40 @@ class Evaluator:
         return _network_match(rule, flow.destination, self.ruleset.dns_proxy is True)
 
 
-def _doubt(rule: Rule, flow: Flow) -> str:
+_Chain = tuple[Rule, "_Chain"] | None
+
+
+def _unchain(chain: _Chain) -> tuple[Rule, ...]:
+    """The rules of a chain in processing order."""
+    found: list[Rule] = []
+    while chain is not None:
+        found.append(chain[0])
+        chain = chain[1]
+    return tuple(reversed(found))
+
+
+def _source_split(rule: Rule, part: AddressSet) -> tuple[AddressSet, AddressSet, AddressSet]:
+    """`part` split into what the rule's sources surely hold, what an unreadable IP group (or a
+    gap) might hold, and the rest; the readable sources still decide their share."""
+    if rule.gap:
+        return AddressSet(), part, AddressSet()
+    sure = part & rule.sources
+    if sure == part:
+        return part, AddressSet(), AddressSet()
+    rest = part - sure
+    return (sure, rest, AddressSet()) if rule.sources_unknown else (sure, AddressSet(), rest)
+
+
+def _doubt(rule: Rule, flow: Flow, dns_proxy: bool) -> str:
     if rule.gap:
         return rule.gap
     if rule.sources_unknown or rule.destinations_unknown:
         return f"{rule.label} references {rule.sources_unknown or rule.destinations_unknown}"
+    fqdn = flow.destination.fqdn
+    named = bool(fqdn) and any(fqdn_matches(p, fqdn) for p in rule.destination_fqdns)
+    if rule.kind is Kind.NETWORK and named and not dns_proxy:
+        return (f"{rule.label} ({rule.action.value}) names {fqdn} in destinationFqdns, but DNS proxy "
+                f"is off, so the firewall may resolve it to other addresses than the nodes use")
     return (f"{rule.label} ({rule.action.value}) names destinations that might include "
             f"{flow.destination.label}, which cannot be known offline")
 
@@ -236,7 +277,7 @@ def _best(matches: list[Match]) -> Match:
 def _address_match(rule_set: AddressSet, dest: Destination) -> Match:
     if not rule_set:
         return Match.NO
-    if rule_set.covers(AddressSet.everything()):
+    if rule_set.intervals == (FULL,):  # `*`, 0.0.0.0/0 (sets are merged: no need for covers())
         return Match.YES
     if dest.ip is not None:
         return Match.YES if rule_set.contains_ip(dest.ip) else Match.NO

@@ -187,6 +187,7 @@ def _compile_policy(topology: Topology, firewall: Firewall) -> RuleSet:
     seen: set[str] = set()
     policy_id = firewall.policy_id
     sections: list[list[Rule]] = []
+    chain_complete = True
     while policy_id and ids.key(policy_id) not in seen:
         seen.add(ids.key(policy_id))
         policy = topology.policy(policy_id)
@@ -196,6 +197,7 @@ def _compile_policy(topology: Topology, firewall: Firewall) -> RuleSet:
                       else f"{what} {policy.name} was exported without its properties")
             problems.append(reason)
             sections.insert(0, list(_gaps(reason)))
+            chain_complete = False
             break
         chain.insert(0, policy)
         sections.insert(0, _policy_rules(topology, policy, problems))
@@ -204,16 +206,21 @@ def _compile_policy(topology: Topology, firewall: Firewall) -> RuleSet:
     own = chain[-1] if chain else None
     dns_proxy = own.dns_proxy if own is not None else None
     if own is not None and dns_proxy is None:
-        # A child policy inherits DNS settings from its base unless it sets them itself.
-        dns_proxy = next((p.dns_proxy for p in reversed(chain) if p.dns_proxy is not None), False)
+        # A child policy inherits DNS settings from its base unless it sets them itself; unset
+        # everywhere is off, but an unreadable base might have set it (None: unknown).
+        inherited = next((p.dns_proxy for p in reversed(chain) if p.dns_proxy is not None), None)
+        dns_proxy = inherited if inherited is not None or not chain_complete else False
     return RuleSet(firewall, tuple(ordered), dns_proxy, tuple(chain), tuple(problems))
 
 
 def _policy_rules(topology: Topology, policy: FirewallPolicy, problems: list[str]) -> list[Rule]:
-    """One policy's own rules, gaps first (an unreadable group could hold priority 100)."""
+    """One policy's own rules, gaps first (an unreadable group could hold priority 100).
+
+    Sorted by group priority, then collection priority; equal priorities fall back to the order the
+    export lists groups and collections in, so a group or collection is never interleaved."""
     gaps: list[Rule] = []
-    ordered: list[tuple[int, int, int, Rule]] = []
-    for group_id in policy.rule_collection_group_ids:
+    ordered: list[tuple[tuple[int, int, int, int, int], Rule]] = []
+    for group_index, group_id in enumerate(policy.rule_collection_group_ids):
         group = topology.rule_collection_group(group_id)
         if group is None or not group.has_properties or group.priority is None:
             reason = (topology.missing("rule collection group", group_id) if group is None
@@ -221,7 +228,7 @@ def _policy_rules(topology: Topology, policy: FirewallPolicy, problems: list[str
             problems.append(reason)
             gaps.extend(_gaps(reason))
             continue
-        for collection in group.rule_collections:
+        for collection_index, collection in enumerate(group.rule_collections):
             c_priority = _priority(collection.get("priority"))
             is_nat = "nat" in text(collection.get("ruleCollectionType")).lower()
             action_type = obj(collection.get("action")).get("type")
@@ -232,9 +239,10 @@ def _policy_rules(topology: Topology, policy: FirewallPolicy, problems: list[str
                               collection_priority=c_priority, group=group.name,
                               group_priority=group.priority, policy=policy.name,
                               origin_id=group.id)
-                ordered.append((group.priority, c_priority, index, built))
-    ordered.sort(key=lambda entry: entry[:3])
-    return gaps + [entry[3] for entry in ordered]
+                position = (group.priority, group_index, c_priority, collection_index, index)
+                ordered.append((position, built))
+    ordered.sort(key=lambda entry: entry[0])
+    return gaps + [entry[1] for entry in ordered]
 
 
 def _kind_of(rule: Mapping[str, Any], is_nat: bool) -> Kind:

@@ -28,11 +28,13 @@ FQDN_TAG_MEMBERS: dict[str, tuple[str, ...]] = {
 
 
 def fqdn_matches(pattern: str, fqdn: str) -> bool:
-    """Azure Firewall target-FQDN matching: exact, `*` for all, `*.x.com` for any subdomain."""
+    """Azure Firewall target-FQDN matching: exact, `*` for all, `*.x.com` for any subdomain (not
+    the apex), `*x.com` for anything ending in `x.com` (apex included). Tag members may carry a
+    second `*` (`*.hcp.*.azmk8s.io`), matched as a glob."""
     pattern, fqdn = pattern.strip().lower().rstrip("."), fqdn.strip().lower().rstrip(".")
     if pattern == "*" or pattern == fqdn:
         return True
-    if pattern.startswith("*."):
+    if pattern.startswith("*.") and "*" not in pattern[1:]:
         return fqdn.endswith(pattern[1:])
     if "*" in pattern:
         return fnmatch.fnmatchcase(fqdn, pattern)
