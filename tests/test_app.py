@@ -151,3 +151,48 @@ async def test_an_unreadable_export_is_reported_in_the_app(tmp_path: Path) -> No
         assert f"{bad}: not JSON" in text
         await pilot.press("f")  # no audit: navigation is refused politely, nothing crashes
         assert app.run_result is None
+
+
+async def test_topology_exports_mermaid_and_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aksfw_tui.screens.topology import TopologyScreen
+
+    monkeypatch.chdir(tmp_path)
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await audited(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, TopologyScreen)
+        body = str(app.screen.query_one("#paths-body", Static).render())
+        assert "aks-prod" in body and "firewall fw-hub" in body  # starts on a cluster's paths
+        await pilot.press("m", "g")
+    mermaid = (tmp_path / "aksfw-topology.mmd").read_text(encoding="utf-8")
+    dot = (tmp_path / "aksfw-topology.dot").read_text(encoding="utf-8")
+    assert mermaid.splitlines()[0] == "graph LR"
+    assert "fw-hub" in mermaid and "aks-prod" in mermaid
+    assert dot.startswith("digraph") and dot.count("{") == dot.count("}")
+    assert "fw-hub" in dot
+
+
+async def test_egress_explorer_answers_with_the_deciding_rule() -> None:
+    from aksfw_tui.screens.egress import EgressScreen
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await audited(pilot)
+        await pilot.press("e")
+        screen = app.screen
+        assert isinstance(screen, EgressScreen)
+        assert screen.source is not None and screen.source.name == "aks-prod"
+        await pilot.press(*"mcr.microsoft.com:443", "enter")
+        answer = str(screen.query_one("#answer-body", Static).render())
+        assert answer.startswith("Allowed")
+        assert "fwpol-hub › rcg-aks-egress › aks-app-allow › aks-fqdn-tag" in answer
+        destination = screen.query_one("#destination", Input)
+        destination.value = "203.0.113.7:22"
+        await pilot.press("enter")
+        answer = str(screen.query_one("#answer-body", Static).render())
+        assert answer.startswith("Denied")
+        destination.value = "mcr.microsoft.com"
+        await pilot.press("enter")
+        answer = str(screen.query_one("#answer-body", Static).render())
+        assert "port" in answer  # a clear grammar error, not a crash

@@ -19,7 +19,7 @@ def detail_markdown(finding: Finding) -> str:
     check, result = finding.check, finding.result
     severity = f" · severity {finding.severity.value}" if finding.status is Status.FAIL else ""
     lines = [
-        f"# {badge(finding.status)}{severity} · `{check.id}`",
+        f"# {badge(finding.status)}{severity} · {check.id}",
         "",
         f"**{finding.subject.name}** — `{finding.subject.id}`",
         "",

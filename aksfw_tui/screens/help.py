@@ -15,18 +15,18 @@ HELP = """\
 
 | key | where | what |
 |---|---|---|
-| `d` `f` `t` `e` | anywhere | Dashboard · Findings · Topology · Egress explorer |
-| `ctrl+p` | anywhere | command palette: every screen, every check, themes |
-| `?` | anywhere | this help |
-| `q` | anywhere | quit |
-| `enter` | tables | open the selected row |
-| `w` | dashboard | open the worst finding |
-| `/` | findings | search resource, check or message (`!text` inverts) |
-| `s` · `x` | findings | cycle the sort · clear the filters |
-| `r` | a failed finding | the guided remediation |
-| `n` `p` | remediation | next · previous step |
-| `c` · `w` | remediation | copy the change (OSC 52) · save it to a file |
-| `escape` | anywhere | back |
+| d f t e | anywhere | Dashboard · Findings · Topology · Egress explorer |
+| ctrl+p | anywhere | command palette: every screen, every check, themes |
+| ? | anywhere | this help |
+| q | anywhere | quit |
+| enter | tables | open the selected row |
+| w | dashboard | open the worst finding |
+| / | findings | search resource, check or message (!text inverts) |
+| s · x | findings | cycle the sort · clear the filters |
+| r | a failed finding | the guided remediation |
+| n p | remediation | next · previous step |
+| c · w | remediation | copy the change (OSC 52) · save it to a file |
+| escape | anywhere | back |
 
 ## Statuses
 - `✔ pass` — the evidence was read and meets Microsoft's guidance.

@@ -86,8 +86,9 @@ class RemediationScreen(AuditScreen):
                                             background_color="default"))
             with VerticalScroll(id="step-3"):
                 yield Static("Tick each step as you do it (space toggles):")
-                yield SelectionList[int](*[(text, index) for index, text in enumerate(fix.steps)],
-                                         id="checklist")
+                yield SelectionList[int](*[(f"{index + 1}. {text}", index)
+                                           for index, text in enumerate(fix.steps)], id="checklist")
+                yield Static(fix.steps[0] if fix.steps else "", id="step-detail")
                 yield Static("Applying changes from aksfw-tui is not available: it is read-only. "
                              "Run the commands from the Change step yourself.", classes="note")
             with VerticalScroll(id="step-4"):
@@ -100,7 +101,7 @@ class RemediationScreen(AuditScreen):
     def _explain(self) -> str:
         finding = self.finding
         return "\n".join([
-            f"# {badge(finding.status)} · {finding.severity.value} · `{finding.check.id}` on "
+            f"# {badge(finding.status)} · {finding.severity.value} · {finding.check.id} · "
             f"{finding.subject.name}", "", finding.result.message, "",
             "## Why it matters", "", finding.check.rationale, "",
             "## What the fix does", "", self.remediation.summary,
@@ -133,6 +134,11 @@ class RemediationScreen(AuditScreen):
     def key_enter(self) -> None:
         if self.step == len(STEPS) - 1:
             self.recheck()
+
+    @on(SelectionList.SelectionHighlighted, "#checklist")
+    def _step_highlighted(self, event: SelectionList.SelectionHighlighted[int]) -> None:
+        """The list shows one line per step; the highlighted step in full below it."""
+        self.query_one("#step-detail", Static).update(self.remediation.steps[event.selection.value])
 
     # -- the change: copy or save ------------------------------------------------------------
 

@@ -61,7 +61,19 @@ class TopologyScreen(AuditScreen):
         self._grow(tree.root, root, depth=1)
         tree.root.expand()
         tree.focus()
-        self._show(root)
+        first = self._first_cluster_line(tree.root)
+        self.call_after_refresh(tree.move_cursor, first or tree.root)
+        self._show(first.data if first is not None and first.data is not None else root)
+
+    def _first_cluster_line(self, node: UiNode[TreeNode]) -> UiNode[TreeNode] | None:
+        """Start on a cluster: its paths are what the screen is for."""
+        for child in node.children:
+            if child.data is not None and cluster_for(self.audit.topology, child.data):
+                return child
+            found = self._first_cluster_line(child)
+            if found is not None:
+                return found
+        return None
 
     def _grow(self, parent: UiNode[TreeNode], node: TreeNode, depth: int) -> None:
         for child in node.children:
@@ -88,7 +100,8 @@ class TopologyScreen(AuditScreen):
         topology = self.audit.topology
         cluster = cluster_for(topology, node)
         if cluster is None:
-            text = Text(node.label, style="bold")
+            text = Text()
+            text.append(node.label, style="bold")
             if node.resource_id:
                 text.append(f"\n{node.resource_id}", style="dim")
             badge = node.badge
@@ -100,7 +113,8 @@ class TopologyScreen(AuditScreen):
             body.update(text)
             return
         paths = cluster_paths(topology, cluster)
-        text = Text(f"{cluster.name}\n", style="bold")
+        text = Text()
+        text.append(f"{cluster.name}\n", style="bold")
         self._section(text, "Egress", paths.egress)
         self._section(text, "Public entries", paths.ingress)
         if not paths.ingress and not paths.ingress_gaps:
