@@ -26,6 +26,9 @@ class DashboardScreen(AuditScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("w", "worst", "Worst finding", id="worst"),
+        Binding("f", "app.show('findings')", "Findings"),
+        Binding("t", "app.show('topology')", "Topology"),
+        Binding("e", "app.show('egress')", "Egress"),
     ]
 
     def compose(self) -> ComposeResult:
