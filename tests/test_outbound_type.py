@@ -105,3 +105,45 @@ def test_managed_vnet_remediation_plans_a_new_cluster_not_a_route_table() -> Non
     assert "cannot move an existing cluster" in remediation.steps[0]
     assert not any("route-table" in c for c in remediation.az_cli)
     assert any("--outbound-type userDefinedRouting" in c and "--vnet-subnet-id" in c for c in remediation.az_cli)
+
+
+def test_the_plan_is_a_property_diff_of_the_existing_resources() -> None:
+    resources = arm.baseline()
+    arm.find(resources, "aks-prod")["properties"]["networkProfile"]["outboundType"] = "loadBalancer"
+    arm.find(resources, "rt-aks")["properties"]["routes"][0]["properties"]["nextHopIpAddress"] = "10.0.1.10"
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    plan = [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes]
+    assert (arm.RT_ID, "replace", "/properties/routes/0/properties",
+            {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": "10.0.1.4"},
+            {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "provisioningState": "Succeeded",
+             "nextHopIpAddress": "10.0.1.10"}) in plan
+    cluster_id = arm.find(resources, "aks-prod")["id"]
+    assert (cluster_id, "replace", "/properties/networkProfile/outboundType", "userDefinedRouting",
+            "loadBalancer") in plan
+    assert len(plan) == 2  # the subnet already uses rt-aks: nothing to change there
+    # the existing default route is repointed, never a second 0.0.0.0/0 route created
+    assert any("route-table route update" in c and "--name default-to-fw" in c for c in fix.az_cli)
+    assert not any("route-table route create" in c for c in fix.az_cli)
+
+
+def test_the_plan_removes_bypass_routes_highest_index_first() -> None:
+    resources = arm.baseline()
+    routes = arm.find(resources, "rt-aks")["properties"]["routes"]
+    routes += [arm.route("half-1", "0.0.0.0/1", "Internet"), arm.route("half-2", "128.0.0.0/1", "Internet")]
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    removals = [(c.resource_id, c.path, c.before["name"]) for c in fix.changes if c.op == "remove"]
+    assert removals == [(arm.RT_ID, "/properties/routes/2", "half-2"),
+                        (arm.RT_ID, "/properties/routes/1", "half-1")]
+
+
+def test_the_plan_attaches_a_route_table_to_a_subnet_without_one() -> None:
+    resources = arm.baseline()
+    del arm.find(resources, "vnet-spoke")["properties"]["subnets"][0]["properties"]["routeTable"]
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    new_table = (f"/subscriptions/{arm.SPOKE_SUB}/resourceGroups/rg-spoke/providers/"
+                 "Microsoft.Network/routeTables/rt-aks-prod-egress")
+    assert [(c.resource_id, c.op, c.path, c.value) for c in fix.changes] == [
+        (arm.NODE_SUBNET, "add", "/properties/routeTable", {"id": new_table})]

@@ -53,6 +53,7 @@ SCREENS: dict[str, Steps] = {
     "findings_failures": failures_only,
     "finding_detail": keys("w"),
     "remediation_explain": keys("w", "r"),
+    "remediation_plan": keys("w", "r", "n"),
     "remediation_change": keys("w", "r", "n", "n"),
     "remediation_checklist": keys("w", "r", "n", "n", "n"),
     "topology": keys("t"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -15,7 +17,7 @@ from aksfw_tui.checks.base import (
     unknown,
 )
 from aksfw_tui.model import ids
-from aksfw_tui.model.resources import Cluster, Route
+from aksfw_tui.model.resources import Cluster, Route, RouteTable, items, props, text
 from aksfw_tui.model.topology import ClusterEgress, Egress, SubnetEgress, Topology, suggest_firewall
 
 UDR = "userdefinedrouting"
@@ -108,10 +110,18 @@ def _remediation(topology: Topology, cluster: Cluster, egress: ClusterEgress,
     if table is None:
         az.append(f"az network route-table create --resource-group {table_rg} --name {table_name} "
                   f"--location {cluster.region} --disable-bgp-route-propagation true")
-    az.append(f"az network route-table route create --resource-group {table_rg} "
-              f"--route-table-name {table_name} --name default-to-{fw_name} "
-              f"--address-prefix 0.0.0.0/0 --next-hop-type VirtualAppliance "
-              f"--next-hop-ip-address {fw_ip}")
+    existing = _default_route(table)
+    if existing is not None and _points_at(existing[1], fw_ip):
+        pass  # already right: only the rest of the fix is needed
+    elif existing is not None:  # a second 0.0.0.0/0 route would be refused: repoint this one
+        az.append(f"az network route-table route update --resource-group {table_rg} "
+                  f"--route-table-name {table_name} --name {existing[1].get('name')} "
+                  f"--next-hop-type VirtualAppliance --next-hop-ip-address {fw_ip}")
+    else:
+        az.append(f"az network route-table route create --resource-group {table_rg} "
+                  f"--route-table-name {table_name} --name default-to-{fw_name} "
+                  f"--address-prefix 0.0.0.0/0 --next-hop-type VirtualAppliance "
+                  f"--next-hop-ip-address {fw_ip}")
     for subnet in subnets:
         if not (subnet.route_table and table and subnet.route_table.key == table.key):
             sid = subnet.subnet_id
@@ -182,11 +192,64 @@ resource "azurerm_subnet_route_table_association" "nodes" {{
 #     outbound_type = "userDefinedRouting"
 #   }}
 """
+    table_id = table.id if table else (
+        f"/subscriptions/{ids.subscription_of(subnet_id)}/resourceGroups/{table_rg}"
+        f"/providers/Microsoft.Network/routeTables/{table_name}")
     return Remediation(
         summary=f"Route {cluster.name}'s node subnets through {fw_name} ({fw_ip}) and set "
                 "outboundType to userDefinedRouting",
         steps=steps, az_cli=tuple(az), bicep=bicep, terraform=terraform,
+        changes=_changes(cluster, subnets, table, table_id, fw_name, fw_ip, bypasses),
     )
+
+
+def _default_route(table: RouteTable | None) -> tuple[int, Mapping[str, Any]] | None:
+    """The table's 0.0.0.0/0 route and its index in the raw `routes` list."""
+    routes = items(props(table.raw).get("routes")) if table else []
+    return next(((i, r) for i, r in enumerate(routes)
+                 if text(props(r).get("addressPrefix")).strip() == "0.0.0.0/0"), None)
+
+
+def _points_at(route: Mapping[str, Any], ip: str) -> bool:
+    p = props(route)
+    return (text(p.get("nextHopType")).lower() == "virtualappliance"
+            and text(p.get("nextHopIpAddress")).strip() == ip)
+
+
+def _changes(cluster: Cluster, subnets: list[SubnetEgress], table: RouteTable | None, table_id: str,
+             fw_name: str, fw_ip: str, bypasses: list[tuple[SubnetEgress, Route]]) -> tuple[Change, ...]:
+    """The plan on existing resources (a route table still to create is in the snippets)."""
+    hop = {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance", "nextHopIpAddress": fw_ip}
+    changes: list[Change] = []
+    if table is not None:
+        existing = _default_route(table)
+        if existing is None:
+            changes.append(Change(table.id, "add", "/properties/routes/-",
+                                  {"name": f"default-to-{fw_name}", "properties": hop}))
+        elif not _points_at(existing[1], fw_ip):
+            index, current = existing
+            changes.append(Change(table.id, "replace", f"/properties/routes/{index}/properties",
+                                  hop, dict(props(current))))
+    for subnet in subnets:
+        if subnet.route_table is not None and ids.key(subnet.route_table.id) == ids.key(table_id):
+            continue
+        before = {"id": subnet.subnet.route_table_id} if subnet.subnet and subnet.subnet.route_table_id \
+            else None
+        changes.append(Change(subnet.subnet_id, "replace" if before else "add", "/properties/routeTable",
+                              {"id": table_id}, before))
+    removed: dict[tuple[str, int], tuple[str, Mapping[str, Any]]] = {}
+    for subnet_egress, bypass in bypasses:
+        rt = subnet_egress.route_table
+        for index, entry in enumerate(items(props(rt.raw).get("routes")) if rt else []):
+            if rt is not None and entry.get("name") == bypass.name:
+                removed[(rt.key, index)] = (rt.id, entry)
+    # Highest index first, so the earlier indexes stay valid as the patch applies in order.
+    for (_key, index), (table_key, entry) in sorted(removed.items(), key=lambda e: (e[0][0], -e[0][1])):
+        changes.append(Change(table_key, "remove", f"/properties/routes/{index}", before=dict(entry)))
+    if cluster.outbound_type.lower() != UDR:
+        changes.append(Change(cluster.id, "replace", "/properties/networkProfile/outboundType",
+                              "userDefinedRouting", cluster.outbound_type or None))
+    return tuple(changes)
 
 
 def _managed_vnet_remediation(topology: Topology, cluster: Cluster, pools: list[str]) -> Remediation:

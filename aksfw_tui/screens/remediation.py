@@ -6,7 +6,6 @@ the exact az CLI, Bicep and Terraform, to copy (OSC 52) or save to a file.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import (
     ContentSwitcher,
@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 from aksfw_tui.audit import AuditRun
 from aksfw_tui.checks.base import Finding, Remediation
 from aksfw_tui.model import ids
+from aksfw_tui.report.plan import plan_diff
 from aksfw_tui.report.views import badge
 from aksfw_tui.screens.base import AuditScreen
 
@@ -75,7 +76,16 @@ class RemediationScreen(AuditScreen):
             with VerticalScroll(id="step-0"):
                 yield Markdown(self._explain(), open_links=False)
             with VerticalScroll(id="step-1"):
-                yield Markdown(self._plan(), open_links=False)
+                yield Static(Content.assemble(("Plan: ", "bold"), fix.summary), id="plan-summary")
+                diff = plan_diff(fix, self.audit.topology.raw)
+                yield Static("What changes on existing resources:" if diff else
+                             "This fix changes no existing resource; it creates new ones (see the "
+                             "Change step).", classes="note")
+                if diff:
+                    yield Static(Syntax(diff, "diff", word_wrap=True, theme="ansi_dark",
+                                        background_color="default"), id="plan-diff")
+                yield Markdown("\n".join(f"{n}. {step}" for n, step in enumerate(fix.steps, 1)),
+                               open_links=False)
             with TabbedContent(id="step-2"):
                 for tab, title, _suffix, lexer in FORMATS:
                     with TabPane(title, id=f"tab-{tab}"), VerticalScroll():
@@ -106,16 +116,6 @@ class RemediationScreen(AuditScreen):
             "## Why it matters", "", finding.check.rationale, "",
             "## What the fix does", "", self.remediation.summary,
         ])
-
-    def _plan(self) -> str:
-        lines = ["# Plan", "", self.remediation.summary, ""]
-        lines += [f"{number}. {step}" for number, step in enumerate(self.remediation.steps, 1)]
-        lines += ["", "## Resources the commands touch", ""]
-        touched = sorted({m for line in self.remediation.az_cli
-                          for m in re.findall(r"--(?:name|route-table-name|policy-name|vnet-name)"
-                                              r" (\S+)", line)})
-        lines += [f"- `{name}`" for name in touched] or ["- (see the commands)"]
-        return "\n".join(lines)
 
     # -- stepping ----------------------------------------------------------------------------
 
