@@ -104,3 +104,41 @@ def test_nat_gateway_on_the_firewall_subnet_takes_over_egress() -> None:
     result = arm.finding(resources, CHECK, "aks-prod")
     assert result.status is Status.FAIL
     assert "omit 51.124.8.20" in result.result.message
+
+
+def test_the_plan_appends_the_omitted_firewall_ip_to_the_current_ranges() -> None:
+    resources = arm.baseline()
+    _access(resources)["authorizedIPRanges"] = ["20.103.17.40/32", "198.51.100.0/24"]
+    cluster_id = arm.find(resources, "aks-prod")["id"]
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (cluster_id, "replace", "/properties/apiServerAccessProfile/authorizedIPRanges",
+         ["20.103.17.40/32", "198.51.100.0/24", "20.103.17.41/32"],
+         ["20.103.17.40/32", "198.51.100.0/24"])]
+
+
+def test_the_plan_adds_the_whole_access_profile_when_the_export_has_none() -> None:
+    # JSON Patch cannot add /apiServerAccessProfile/authorizedIPRanges under a missing parent
+    resources = arm.baseline()
+    del arm.find(resources, "aks-prod")["properties"]["apiServerAccessProfile"]
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    assert [(c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        ("add", "/properties/apiServerAccessProfile",
+         {"authorizedIPRanges": ["20.103.17.40/32", "20.103.17.41/32", "<admin-or-ci-cidr>"]}, None)]
+    assert any("Replace <admin-or-ci-cidr>" in s for s in fix.steps)
+
+
+def test_the_fix_for_a_whole_internet_range_drops_it() -> None:
+    resources = arm.baseline()
+    _access(resources)["authorizedIPRanges"] = ["0.0.0.0/0", "203.0.113.0/27"]
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    wanted = ["203.0.113.0/27", "20.103.17.40/32", "20.103.17.41/32"]
+    assert [(c.op, c.value, c.before) for c in fix.changes] == [
+        ("replace", wanted, ["0.0.0.0/0", "203.0.113.0/27"])]
+    assert fix.az_cli == ("az aks update --resource-group rg-spoke --name aks-prod "
+                          "--api-server-authorized-ip-ranges " + ",".join(wanted),)
+    assert "0.0.0.0/0" not in fix.bicep and "0.0.0.0/0" not in fix.terraform
+    assert fix.steps[0].startswith("Remove 0.0.0.0/0 from the authorized ranges")

@@ -3,7 +3,7 @@ through the firewall with a return route (pass), unknown and not_applicable."""
 
 from aksfw_tui.audit import audit
 from aksfw_tui.checks.asymmetric_routing import CHECK
-from aksfw_tui.checks.base import Status
+from aksfw_tui.checks.base import Remediation, Status
 from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable
 from tests import arm
 from tests import arm_ingress as ing
@@ -98,3 +98,90 @@ def test_unknown_when_a_return_route_exists_but_dnat_rules_cannot_be_read() -> N
     assert result.status is Status.UNKNOWN
     assert "rt-aks has a return route for 20.103.17.40 of fw-hub, but its DNAT rules could not all " \
            "be read" in result.result.message
+
+
+# -- the plan (property changes on existing resources) -------------------------------------------
+
+
+def _fix(resources: list[arm.Json]) -> Remediation:
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL, result.result.message
+    assert result.result.remediation is not None
+    return result.result.remediation
+
+
+def _return_route(ip: str) -> arm.Json:
+    return {"name": f"fw-return-{ip.replace('.', '-')}",
+            "properties": {"addressPrefix": f"{ip}/32", "nextHopType": "Internet"}}
+
+
+def test_the_plan_appends_the_return_route_and_the_new_dnat_group_stays_in_the_snippets() -> None:
+    # fwpol-hub holds only rcg-aks (filter collections): the DNAT goes to a new group, which is
+    # created, not patched, so the only existing resource that changes is rt-aks
+    fix = _fix(arm.baseline() + ing.public_lb())
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (arm.RT_ID, "add", "/properties/routes/-", _return_route("20.103.17.40"), None)]
+    assert ("az network firewall policy rule-collection-group create --resource-group rg-hub "
+            "--policy-name fwpol-hub --name rcg-dnat-aks-prod --priority 100") in fix.az_cli
+
+
+def test_the_plan_adds_the_dnat_collection_to_the_existing_dnat_group_on_a_free_ip() -> None:
+    # rcg-dnat already publishes 20.103.17.40:443 (to an internal LB), so the new rule takes the
+    # firewall's other public IP, and its collection takes the next free priority in that group
+    resources = [*arm.baseline(), *ing.public_lb(), ing.internal_lb()]
+    ing.add_dnat(resources, ing.ILB_IP)
+    fix = _fix(resources)
+    collection = {
+        "ruleCollectionType": "FirewallPolicyNatRuleCollection", "name": "dnat-aks-prod", "priority": 200,
+        "action": {"type": "DNAT"},
+        "rules": [{"ruleType": "NatRule", "name": "dnat-aks-prod-443", "ipProtocols": ["TCP"],
+                   "sourceAddresses": ["*"], "sourceIpGroups": [], "destinationAddresses": ["20.103.17.41"],
+                   "destinationPorts": ["443"], "translatedAddress": ing.LB_PIP, "translatedPort": "443"}]}
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (arm.RT_ID, "add", "/properties/routes/-", _return_route("20.103.17.41"), None),
+        (f"{arm.POLICY_ID}/ruleCollectionGroups/rcg-dnat", "add", "/properties/ruleCollections/-",
+         collection, None),
+    ]
+    assert not any("rule-collection-group create" in c for c in fix.az_cli)
+    assert any("--rule-collection-group-name rcg-dnat --name dnat-aks-prod --collection-priority 200" in c
+               for c in fix.az_cli)
+
+
+def test_when_only_the_return_route_is_missing_the_plan_adds_only_that_route() -> None:
+    resources = arm.baseline() + ing.public_lb()
+    ing.add_dnat(resources, ing.LB_PIP)
+    fix = _fix(resources)
+    assert [(c.resource_id, c.op, c.path, c.value) for c in fix.changes] == [
+        (arm.RT_ID, "add", "/properties/routes/-", _return_route("20.103.17.40"))]
+    assert not any("nat" in c and "collection" in c for c in fix.az_cli)
+    assert fix.summary.startswith("Add the return route(s) 20.103.17.40/32 → Internet in rt-aks")
+
+
+def test_a_route_for_the_dnat_ip_to_the_firewall_is_repointed_not_duplicated() -> None:
+    # Azure refuses two routes with one prefix: the existing /32 is changed in place
+    resources = arm.baseline() + ing.public_lb()
+    ing.add_dnat(resources, ing.LB_PIP)
+    _routes(resources).append(arm.route("fw-pip", "20.103.17.40/32", "VirtualAppliance", arm.FW_IP))
+    fix = _fix(resources)
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (arm.RT_ID, "replace", "/properties/routes/1/properties",
+         {"addressPrefix": "20.103.17.40/32", "nextHopType": "Internet"},
+         {"addressPrefix": "20.103.17.40/32", "nextHopType": "VirtualAppliance",
+          "provisioningState": "Succeeded", "nextHopIpAddress": arm.FW_IP})]
+    assert ("az network route-table route create --resource-group rg-spoke --route-table-name rt-aks "
+            "--name fw-pip --address-prefix 20.103.17.40/32 --next-hop-type Internet") in fix.az_cli
+
+
+def test_on_a_classic_firewall_the_plan_adds_a_nat_collection_to_the_firewall() -> None:
+    resources = arm.baseline() + ing.public_lb()
+    del arm.find(resources, "fw-hub")["properties"]["firewallPolicy"]
+    fix = _fix(resources)
+    collection = {"name": "dnat-aks-prod", "properties": {
+        "priority": 100, "action": {"type": "Dnat"},
+        "rules": [{"name": "dnat-aks-prod-443", "protocols": ["TCP"], "sourceAddresses": ["*"],
+                   "destinationAddresses": ["20.103.17.40"], "destinationPorts": ["443"],
+                   "translatedAddress": ing.LB_PIP, "translatedPort": "443"}]}}
+    assert [(c.resource_id, c.op, c.path, c.value) for c in fix.changes] == [
+        (arm.RT_ID, "add", "/properties/routes/-", _return_route("20.103.17.40")),
+        (arm.FW_ID, "add", "/properties/natRuleCollections/-", collection),
+    ]

@@ -298,3 +298,52 @@ def test_proxy_off_with_unreadable_rules_is_medium_and_says_the_rules_were_not_s
     assert result.severity is Severity.MEDIUM
     assert "some rules could not be read, and may use FQDNs" in result.result.message
     assert "rule collection group rcg-aks" in result.result.message
+
+
+# -- the plan (property changes) -----------------------------------------------------------------
+
+
+def _plan(resources: list[arm.Json]) -> list[tuple[str, str, str, object, object]]:
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    return [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes]
+
+
+def test_the_plan_turns_the_policy_switch_and_replaces_the_spokes_dns_servers() -> None:
+    resources = arm.baseline()
+    _policy(resources)["properties"]["dnsSettings"]["enableProxy"] = False
+    arm.find(resources, "vnet-spoke")["properties"]["dhcpOptions"]["dnsServers"] = ["10.20.8.4"]
+    assert _plan(resources) == [
+        (arm.POLICY_ID, "replace", "/properties/dnsSettings/enableProxy", True, False),
+        (arm.SPOKE_VNET, "replace", "/properties/dhcpOptions/dnsServers", [arm.FW_IP], ["10.20.8.4"]),
+    ]
+
+
+def test_the_plan_adds_absent_parent_objects_whole() -> None:
+    # JSON Patch cannot add /properties/dnsSettings/enableProxy when dnsSettings is absent
+    resources = arm.baseline()
+    del _policy(resources)["properties"]["dnsSettings"]
+    del arm.find(resources, "vnet-spoke")["properties"]["dhcpOptions"]
+    assert _plan(resources) == [
+        (arm.POLICY_ID, "add", "/properties/dnsSettings", {"enableProxy": True}, None),
+        (arm.SPOKE_VNET, "add", "/properties/dhcpOptions", {"dnsServers": [arm.FW_IP]}, None),
+    ]
+
+
+def test_the_plan_leaves_the_spoke_alone_when_only_the_proxy_is_off() -> None:
+    resources = arm.baseline()
+    _policy(resources)["properties"]["dnsSettings"]["enableProxy"] = False
+    assert _plan(resources) == [
+        (arm.POLICY_ID, "replace", "/properties/dnsSettings/enableProxy", True, False)]
+
+
+def test_the_plan_overrides_an_inherited_setting_on_the_child_policy() -> None:
+    assert _plan(_child_of_base(base_proxy=False)) == [
+        (arm.POLICY_ID, "add", "/properties/dnsSettings", {"enableProxy": True}, None)]
+
+
+def test_the_classic_plan_sets_the_additional_property_under_its_dotted_key() -> None:
+    assert _plan(_classic(None)) == [
+        (arm.FW_ID, "add", "/properties/additionalProperties/Network.DNS.EnableProxy", "true", None)]
+    assert _plan(_classic({"Network.DNS.EnableProxy": "false"})) == [
+        (arm.FW_ID, "replace", "/properties/additionalProperties/Network.DNS.EnableProxy", "true", "false")]

@@ -143,3 +143,53 @@ def test_a_seen_passing_setting_wins_over_an_unreadable_scope() -> None:
     resources = [*arm.baseline(), diag_setting(arm.FW_ID, "diag-fw-hub")]
     result = _finding_with_unreadable(resources, f"/subscriptions/{arm.HUB_SUB}")
     assert result.status is Status.PASS
+
+
+# -- the plan (property changes) -----------------------------------------------------------------
+
+
+ALL_LOGS = [{"categoryGroup": "allLogs", "enabled": True}]
+
+
+def _setting_id(name: str) -> str:
+    return f"{arm.FW_ID}/providers/Microsoft.Insights/diagnosticSettings/{name}"
+
+
+def test_rewriting_a_setting_replaces_its_logs_and_moves_it_to_resource_specific_tables() -> None:
+    logs = [category("AZFWDnsQuery")]
+    resources = [*arm.baseline(), diag_setting(arm.FW_ID, "fw-dns", logs=logs, dedicated=False)]
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (_setting_id("fw-dns"), "replace", "/properties/logs", ALL_LOGS,
+         [{"category": "AZFWDnsQuery", "categoryGroup": None, "enabled": True,
+           "retentionPolicy": {"enabled": False, "days": 0}}]),
+        # null in the GET: an add (RFC 6902 add also sets a member that is there)
+        (_setting_id("fw-dns"), "add", "/properties/logAnalyticsDestinationType", "Dedicated", None),
+    ]
+
+
+def test_a_dedicated_metrics_only_setting_changes_only_its_logs() -> None:
+    resources = [*arm.baseline(), diag_setting(arm.FW_ID, "fw-metrics", logs=[])]
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    # workspace, metrics and the destination type stay as they are
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (_setting_id("fw-metrics"), "replace", "/properties/logs", ALL_LOGS, [])]
+
+
+def test_a_new_setting_is_a_creation_with_no_change() -> None:
+    fix = arm.finding([*arm.baseline(), diag_setting(CLUSTER_ID, "aks-to-law")], CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert fix.changes == ()
+    assert any("The setting diag-fw-hub is new" in s for s in fix.steps)
+
+
+def test_a_new_setting_never_takes_the_name_of_an_existing_one() -> None:
+    # `create` with the name of the storage-only setting would rewrite it and drop its storage account
+    setting = diag_setting(arm.FW_ID, "diag-fw-hub", workspace=None, storage=STORAGE)
+    fix = arm.finding([*arm.baseline(), setting], CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert "--name diag-fw-hub-2 " in fix.az_cli[0]
+    assert "name: 'diag-fw-hub-2'" in fix.bicep
+    assert fix.changes == ()

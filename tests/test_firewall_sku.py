@@ -1,8 +1,8 @@
 """firewall-sku: pass (Premium + IDPS Deny, also inherited), fail (Basic, Standard, no IDPS, Alert,
 Standard policy, classic rules), unknown (tier absent, policy or base missing)."""
 
-from aksfw_tui.checks.base import Severity, Status
-from aksfw_tui.checks.firewall_sku import CHECK
+from aksfw_tui.checks.base import Change, Severity, Status
+from aksfw_tui.checks.firewall_sku import CHECK, append_items, json_pointer, set_property
 from tests import arm
 
 BASE_ID = arm.rid(arm.HUB_SUB, arm.HUB_RG, "Microsoft.Network/firewallPolicies", "fwpol-base")
@@ -148,3 +148,77 @@ def test_unknown_when_the_firewall_tier_is_absent() -> None:
     result = arm.finding(resources, CHECK, "fw-hub")
     assert result.status is Status.UNKNOWN
     assert "sku.tier of firewall fw-hub is absent" in result.result.message
+
+
+# -- the plan (property changes) -----------------------------------------------------------------
+
+
+def _changes(resources: list[arm.Json]) -> list[tuple[str, str, str, object, object]]:
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    return [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes]
+
+
+def test_the_standard_upgrade_plan_switches_tier_and_policy_together() -> None:
+    resources = _tiers("Standard", "Standard")
+    assert _changes(resources) == [
+        (arm.FW_ID, "replace", "/properties/sku/tier", "Premium", "Standard"),
+        (arm.FW_ID, "replace", "/properties/firewallPolicy/id", PREMIUM_POLICY_ID, arm.POLICY_ID),
+    ]
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert any("create that policy first" in s for s in fix.steps)  # the plan refers to it by id
+
+
+def test_basic_and_classic_upgrades_have_no_in_place_plan_and_say_so() -> None:
+    basic = arm.finding(_tiers("Basic", "Basic"), CHECK, "fw-hub").result.remediation
+    assert basic is not None and basic.changes == ()
+    assert "this is a manual migration" in basic.steps[0]
+    classic = _tiers("Standard", "Standard")
+    classic = [r for r in classic if r["name"] not in ("fwpol-hub", "rcg-aks")]
+    del arm.find(classic, "fw-hub")["properties"]["firewallPolicy"]
+    fix = arm.finding(classic, CHECK, "fw-hub").result.remediation
+    assert fix is not None and fix.changes == ()
+    assert "a manual step" in fix.steps[0]
+
+
+def test_a_premium_firewall_on_a_standard_policy_plans_only_the_policy_swap() -> None:
+    # the tier is already Premium: no no-op change for it
+    assert _changes(_tiers("Premium", "Standard")) == [
+        (arm.FW_ID, "replace", "/properties/firewallPolicy/id", PREMIUM_POLICY_ID, arm.POLICY_ID)]
+
+
+def test_a_premium_firewall_with_classic_rules_has_no_in_place_plan() -> None:
+    resources = [r for r in arm.baseline() if r["name"] not in ("fwpol-hub", "rcg-aks")]
+    del arm.find(resources, "fw-hub")["properties"]["firewallPolicy"]
+    assert _changes(resources) == []
+
+
+def test_the_idps_plan_replaces_the_mode_or_adds_the_object() -> None:
+    assert _changes(_tiers("Premium", "Premium", "Alert")) == [
+        (arm.POLICY_ID, "replace", "/properties/intrusionDetection/mode", "Deny", "Alert")]
+    assert _changes(_tiers("Premium", "Premium", None)) == [
+        (arm.POLICY_ID, "add", "/properties/intrusionDetection", {"mode": "Deny"}, None)]
+
+
+# -- the plan helpers ----------------------------------------------------------------------------
+
+
+def test_json_pointer_escapes_tilde_and_slash() -> None:
+    assert json_pointer("properties", "a/b~c", 3) == "/properties/a~1b~0c/3"
+
+
+def test_set_property_adds_over_null_and_replaces_a_scalar_parent() -> None:
+    raw = {"properties": {"dnsSettings": None, "sku": "Standard"}}
+    assert set_property("id", raw, ("properties", "dnsSettings", "enableProxy"), True) == Change(
+        "id", "add", "/properties/dnsSettings", {"enableProxy": True})
+    assert set_property("id", raw, ("properties", "sku", "tier"), "Premium") == Change(
+        "id", "replace", "/properties/sku", {"tier": "Premium"}, "Standard")
+    assert set_property("id", {"properties": {"x": 1}}, ("properties", "x"), 1) is None  # no no-op
+
+
+def test_append_items_appends_or_creates_the_array_once() -> None:
+    assert append_items("id", {"properties": {"l": [1]}}, ("properties", "l"), [2, 3]) == (
+        Change("id", "add", "/properties/l/-", 2), Change("id", "add", "/properties/l/-", 3))
+    assert append_items("id", {"properties": {}}, ("properties", "l"), [2, 3]) == (
+        Change("id", "add", "/properties/l", [2, 3]),)

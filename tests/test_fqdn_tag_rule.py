@@ -316,3 +316,111 @@ def test_not_applicable_for_load_balancer_outbound_without_a_route_to_the_firewa
     assert "aks-prod does not egress through an Azure Firewall" in result.result.message
     assert "see outbound-type" in result.result.message
     assert result.result.evidence["outbound_type"] == "loadBalancer"
+
+
+# -- the plan (property changes on existing resources) --------------------------------------------
+
+
+def _plan(resources: list[arm.Json]) -> list[tuple[str, str, str, Any, Any]]:
+    fix = _finding(resources).result.remediation
+    assert fix is not None
+    return [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes]
+
+
+TAG_ENTRY = {"name": "aks-fqdn-tag", "sourceAddresses": [arm.NODE_CIDR],
+             "protocols": [{"protocolType": "Https", "port": 443}, {"protocolType": "Http", "port": 80}],
+             "fqdnTags": ["AzureKubernetesService"]}
+
+
+def test_the_plan_appends_the_allow_collection_and_removes_the_tag_rule_from_the_deny_collection() -> None:
+    resources = arm.baseline()
+    _collections(resources)[1]["action"]["type"] = "Deny"
+    before = dict(_tag_rule(resources))
+    # rcg-aks holds aks-net (0) and the now-Deny aks-app (1): the Allow goes in at priority 190,
+    # ahead of aks-app's 200, and the tag rule (aks-app's rule 0) comes out of the Deny collection
+    assert _plan(resources) == [
+        (arm.GROUP_ID, "add", "/properties/ruleCollections/-",
+         {"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "aks-fqdn-tag",
+          "priority": 190, "action": {"type": "Allow"},
+          "rules": [{"ruleType": "ApplicationRule", **TAG_ENTRY}]}, None),
+        (arm.GROUP_ID, "remove", "/properties/ruleCollections/1/rules/0", None, before),
+    ]
+
+
+def test_the_plan_narrows_the_sources_of_a_network_deny_in_place() -> None:
+    resources = arm.baseline()
+    _collections(resources).append(arm.filter_collection("deny-net", 400, "Deny", [
+        arm.net_rule("deny-https", ["TCP"], ["10.20.0.0/16"], ["443"], ["*"])]))
+    # 10.20.0.0/16 without the node subnet 10.20.0.0/22; nothing is added: the tag rule works again
+    assert _plan(resources) == [
+        (arm.GROUP_ID, "replace", "/properties/ruleCollections/2/rules/0/sourceAddresses",
+         ["10.20.4.0/22", "10.20.8.0/21", "10.20.16.0/20", "10.20.32.0/19", "10.20.64.0/18",
+          "10.20.128.0/17"], ["10.20.0.0/16"])]
+
+
+def test_narrowing_a_deny_whose_sources_come_from_an_ip_group_also_clears_the_group() -> None:
+    resources = arm.baseline()
+    group = arm.rid(arm.HUB_SUB, arm.HUB_RG, "Microsoft.Network/ipGroups", "ipg-spokes")
+    resources.append(arm.ip_group(arm.HUB_SUB, arm.HUB_RG, "ipg-spokes", ["10.20.0.0/16"]))
+    _collections(resources).append(arm.filter_collection("deny-net", 400, "Deny", [
+        arm.net_rule("deny-https", ["TCP"], [], ["443"], ["*"], source_groups=[group])]))
+    result = _finding(resources)
+    plan = [(c.op, c.path, c.value, c.before) for c in result.result.remediation.changes]
+    rule = "/properties/ruleCollections/2/rules/0"
+    # the group's addresses other than the nodes are listed instead: the group itself still holds them
+    assert plan == [
+        ("replace", f"{rule}/sourceAddresses", ["10.20.4.0/22", "10.20.8.0/21", "10.20.16.0/20",
+                                                "10.20.32.0/19", "10.20.64.0/18", "10.20.128.0/17"], []),
+        ("replace", f"{rule}/sourceIpGroups", [], [group])]
+    assert any("clear the IP groups of fwpol-hub › rcg-aks › deny-net › deny-https" in s
+               for s in result.result.remediation.steps)
+
+
+def test_a_fix_that_only_creates_a_new_group_changes_no_existing_resource() -> None:
+    resources = arm.baseline()
+    _platform_deny(resources, 200)
+    fix = _finding(resources).result.remediation
+    assert fix.changes == ()  # rcg-aks-egress is a new resource: it is in the snippets only
+    assert "name: 'rcg-aks-egress'" in fix.bicep
+
+
+def test_the_plan_appends_to_the_classic_application_collections_of_the_firewall() -> None:
+    resources = _classic([], [_classic_tunnel_collection()])
+    assert _plan(resources) == [
+        (arm.FW_ID, "add", "/properties/applicationRuleCollections/-",
+         {"name": "aks-fqdn-tag", "properties": {"priority": 200, "action": {"type": "Allow"},
+                                                 "rules": [TAG_ENTRY]}}, None)]
+
+
+def test_removing_the_last_rule_of_a_classic_collection_removes_the_collection() -> None:
+    deny = _classic_collection("networkRuleCollections", "deny-net", 300, "Deny", [
+        {"name": "deny-https", "protocols": ["TCP"], "sourceAddresses": ["*"], "sourceIpGroups": [],
+         "destinationAddresses": ["*"], "destinationIpGroups": [], "destinationFqdns": [],
+         "destinationPorts": ["443"]}])
+    resources = _classic([_classic_tag_collection()], [_classic_tunnel_collection(), deny])
+    fix = _finding(resources).result.remediation
+    # a classic collection may not be empty: deny-net (network collection 1) goes as a whole
+    assert [(c.resource_id, c.op, c.path, c.before) for c in fix.changes] == [
+        (arm.FW_ID, "remove", "/properties/networkRuleCollections/1", deny)]
+    assert ("az network firewall network-rule collection delete --resource-group rg-hub --firewall-name "
+            "fw-hub --collection-name deny-net") in fix.az_cli
+    assert any("together with its collection deny-net" in s for s in fix.steps)
+
+
+def test_re_creating_the_last_rule_of_a_classic_collection_brings_the_collection_back() -> None:
+    deny = _classic_collection("networkRuleCollections", "deny-net", 300, "Deny", [
+        {"name": "deny-https", "protocols": ["TCP"], "sourceAddresses": ["10.20.0.0/16"],
+         "destinationAddresses": ["*"], "destinationPorts": ["443"]}])
+    fix = _finding(_classic([_classic_tag_collection()], [_classic_tunnel_collection(), deny])).result.remediation
+    assert [(c.op, c.path, c.before) for c in fix.changes] == [
+        ("replace", "/properties/networkRuleCollections/1/properties/rules/0/sourceAddresses",
+         ["10.20.0.0/16"])]
+    # classic rules have no update: the collection goes with its only rule and is re-created with
+    # its priority and action, the `*` quoted for the shell
+    assert fix.az_cli[1:] == (
+        "az network firewall network-rule collection delete --resource-group rg-hub --firewall-name "
+        "fw-hub --collection-name deny-net",
+        "az network firewall network-rule create --resource-group rg-hub --firewall-name fw-hub "
+        "--collection-name deny-net --priority 300 --action Deny --name deny-https --protocols TCP "
+        "--source-addresses 10.20.4.0/22 10.20.8.0/21 10.20.16.0/20 10.20.32.0/19 10.20.64.0/18 "
+        "10.20.128.0/17 --destination-addresses '*' --destination-ports 443")

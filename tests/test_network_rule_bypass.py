@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aksfw_tui.checks.base import Severity, Status
+from aksfw_tui.checks.base import Change, Severity, Status
 from aksfw_tui.checks.network_rule_bypass import CHECK
 from tests import arm
 
@@ -187,8 +187,11 @@ def test_a_classic_rules_firewall_gets_classic_commands() -> None:
     assert result.status is Status.FAIL
     assert "network rule fw-hub › aks-net › https-anywhere (Allow)" in result.result.message
     fix = result.result.remediation
-    assert ("az network firewall network-rule delete --resource-group rg-hub --firewall-name fw-hub "
-            "--collection-name aks-net --name https-anywhere") in fix.az_cli
+    # https-anywhere is aks-net's only rule, and a classic collection may not be empty: both go
+    assert ("az network firewall network-rule collection delete --resource-group rg-hub --firewall-name "
+            "fw-hub --collection-name aks-net") in fix.az_cli
+    assert [(c.resource_id, c.op, c.path) for c in fix.changes if c.op == "remove"] == [
+        (arm.FW_ID, "remove", "/properties/networkRuleCollections/0")]
     assert any(c.startswith("az network firewall application-rule create --resource-group rg-hub "
                             "--firewall-name fw-hub --collection-name workload-web") for c in fix.az_cli)
     assert 'resource "azurerm_firewall_application_rule_collection" "workload_web"' in fix.terraform
@@ -229,3 +232,57 @@ def test_not_applicable_for_load_balancer_outbound() -> None:
     result = _finding(resources)
     assert result.status is Status.NOT_APPLICABLE
     assert "aks-prod does not egress through an Azure Firewall" in result.result.message
+
+
+# -- the plan (property changes on existing resources) --------------------------------------------
+
+
+def _web_collection(priority: int, sources: list[str]) -> arm.Json:
+    """The application collection the plan appends, FQDNs still to be filled in."""
+    return {"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "workload-web",
+            "priority": priority, "action": {"type": "Allow"},
+            "rules": [{"ruleType": "ApplicationRule", "name": "workload-web", "sourceAddresses": sources,
+                       "protocols": [{"protocolType": "Https", "port": 443},
+                                     {"protocolType": "Http", "port": 80}],
+                       "targetFqdns": ["<fqdn-your-workloads-need>"]}]}
+
+
+def test_the_plan_drops_80_and_443_from_the_rule_and_appends_the_application_collection() -> None:
+    resources = arm.baseline()
+    _add(resources, "web", 150, "Allow",
+         arm.net_rule("to-20-slash-8", ["TCP"], ["10.20.0.0/16"], ["80", "443", "8443"], ["20.0.0.0/8"]))
+    fix = _finding(resources).result.remediation
+    # rcg-aks has collections at 100, 200 (aks-net, aks-app) and web at 150 (index 2): the new
+    # one goes after them all at 300, for the node part of the rule's sources only
+    assert list(fix.changes) == [
+        Change(arm.GROUP_ID, "add", "/properties/ruleCollections/-", _web_collection(300, [arm.NODE_CIDR])),
+        Change(arm.GROUP_ID, "replace", "/properties/ruleCollections/2/rules/0/destinationPorts",
+               ["8443"], ["80", "443", "8443"])]
+
+
+def test_the_plan_removes_rules_of_one_collection_highest_index_first() -> None:
+    resources = arm.baseline()
+    _add(resources, "azure", 150, "Allow",
+         arm.net_rule("azure-https", ["TCP"], [arm.NODE_CIDR], ["443"], ["AzureCloud"]),
+         arm.net_rule("http-anywhere", ["TCP"], [arm.NODE_CIDR], ["80"], ["*"]))
+    rules = arm.find(resources, "rcg-aks")["properties"]["ruleCollections"][2]["rules"]
+    removals = [(c.path, c.before) for c in _finding(resources).result.remediation.changes
+                if c.op == "remove"]
+    assert removals == [("/properties/ruleCollections/2/rules/1", rules[1]),
+                        ("/properties/ruleCollections/2/rules/0", rules[0])]
+
+
+def test_rules_in_one_group_share_one_application_collection_for_all_their_sources() -> None:
+    resources = arm.baseline()
+    arm.find(resources, "vnet-spoke")["properties"]["subnets"].append(
+        arm.subnet(arm.SPOKE_VNET, "snet-aks-user", "10.20.4.0/22", arm.RT_ID))
+    arm.find(resources, "aks-prod")["properties"]["agentPoolProfiles"][1]["vnetSubnetID"] = (
+        f"{arm.SPOKE_VNET}/subnets/snet-aks-user")
+    _add(resources, "web", 150, "Allow",
+         arm.net_rule("system-https", ["TCP"], [arm.NODE_CIDR], ["443"], ["*"]),
+         arm.net_rule("user-https", ["TCP"], ["10.20.4.0/22"], ["443"], ["*"]))
+    fix = _finding(resources).result.remediation
+    adds = [c.value for c in fix.changes if c.op == "add"]
+    # one workload-web collection, not two with the same name and priority
+    assert adds == [_web_collection(300, ["10.20.0.0/21"])]
+    assert sum("--name workload-web" in c for c in fix.az_cli) == 1

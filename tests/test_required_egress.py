@@ -220,3 +220,32 @@ def test_unknown_when_cluster_has_no_properties() -> None:
     resources = arm.baseline()
     del arm.find(resources, "aks-prod")["properties"]
     assert arm.finding(resources, CHECK, "aks-prod").status is Status.UNKNOWN
+
+
+# -- the plan (property changes on existing resources) --------------------------------------------
+
+
+def test_the_plan_appends_the_azure_monitor_collection_to_the_existing_group() -> None:
+    fix = arm.finding(arm.baseline(), CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (arm.GROUP_ID, "add", "/properties/ruleCollections/-",
+         {"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "aks-monitor-aks-prod",
+          "priority": 210, "action": {"type": "Allow"},
+          "rules": [{"ruleType": "NetworkRule", "name": "azure-monitor", "sourceAddresses": [arm.NODE_CIDR],
+                     "ipProtocols": ["TCP"], "destinationAddresses": ["AzureMonitor"],
+                     "destinationPorts": ["443"]}]},
+         None)]
+
+
+def test_the_plan_for_the_api_server_is_an_application_collection_naming_its_fqdn() -> None:
+    resources = _without_rules(_with_monitor_rule(arm.baseline()), "aks-fqdn-tag")
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    assert [(c.resource_id, c.op, c.path, c.value) for c in fix.changes] == [
+        (arm.GROUP_ID, "add", "/properties/ruleCollections/-",
+         {"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "aks-api-aks-prod",
+          "priority": 210, "action": {"type": "Allow"},
+          "rules": [{"ruleType": "ApplicationRule", "name": "api-server-https",
+                     "sourceAddresses": [arm.NODE_CIDR],
+                     "protocols": [{"protocolType": "Https", "port": 443}], "targetFqdns": [API]}]})]

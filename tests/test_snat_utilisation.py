@@ -175,3 +175,61 @@ def test_metrics_of_another_metric_do_not_count() -> None:
     health["id"] = health["id"].replace("SNATPortUtilization", "FirewallHealth")
     health["name"] = {"value": "FirewallHealth"}
     assert arm.finding([*resources, health], CHECK, "fw-hub").status is Status.UNKNOWN
+
+
+# -- the plan (property changes) -----------------------------------------------------------------
+
+
+def _changes(resources: list[arm.Json]) -> list[tuple[str, str, str, object, object]]:
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    return [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes]
+
+
+def _hub_pip(name: str) -> str:
+    return arm.rid(arm.HUB_SUB, arm.HUB_RG, "Microsoft.Network/publicIPAddresses", name)
+
+
+def test_the_plan_appends_an_ip_configuration_per_new_public_ip() -> None:
+    # the same two IPs as the commands: numbered after ipconfig-01/02, created in rg-hub first
+    assert _changes(_with_metric([30.0, 93.0, 50.0])) == [
+        (arm.FW_ID, "add", "/properties/ipConfigurations/-",
+         {"name": "ipconfig-03", "properties": {"publicIPAddress": {"id": _hub_pip("pip-fw-hub-03")}}}, None),
+        (arm.FW_ID, "add", "/properties/ipConfigurations/-",
+         {"name": "ipconfig-04", "properties": {"publicIPAddress": {"id": _hub_pip("pip-fw-hub-04")}}}, None),
+    ]
+    fix = arm.finding(_with_metric([93.0]), CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert any("refer to the new public IPs by id, so create those first" in s for s in fix.steps)
+
+
+def test_the_plan_appends_the_new_ip_to_the_nat_gateway() -> None:
+    assert _changes(_with_nat_gateway(_with_metric([95.0]))) == [
+        (NATGW_ID, "add", "/properties/publicIpAddresses/-", {"id": _hub_pip("pip-natgw-hub-02")}, None)]
+
+
+def test_a_nat_gateway_outside_the_snapshot_has_no_plan_and_keeps_its_ips() -> None:
+    resources = [r for r in _with_nat_gateway(_with_metric([95.0])) if r["name"] != "natgw-hub"]
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert fix.changes == ()
+    # the update replaces the gateway's list: its unseen current IPs must not be dropped
+    assert fix.az_cli[1].endswith("--public-ip-addresses <its-current-public-ips> pip-natgw-hub-01")
+    assert any("put its current public IPs" in s for s in fix.steps)
+
+
+def test_the_secured_hub_plan_raises_the_public_ip_count() -> None:
+    resources = _with_metric([93.0])
+    firewall = arm.find(resources, "fw-hub")["properties"]
+    firewall["sku"]["name"] = "AZFW_Hub"
+    firewall["ipConfigurations"] = []
+    firewall["virtualHub"] = {"id": arm.rid(arm.HUB_SUB, arm.HUB_RG, "Microsoft.Network/virtualHubs", "vhub-weu")}
+    firewall["hubIPAddresses"] = {"privateIPAddress": "10.100.64.4",
+                                  "publicIPs": {"count": 1, "addresses": [{"address": "20.103.30.1"}]}}
+    # 1 IP at 93 % → 2 bring it near 50 %
+    assert _changes(resources) == [(arm.FW_ID, "replace", "/properties/hubIPAddresses/publicIPs/count", 2, 1)]
+    result = arm.finding(resources, CHECK, "fw-hub")
+    assert result.result.evidence["public_ip_count"] == 1
+    assert result.result.remediation is not None
+    assert result.result.remediation.az_cli == (
+        "az network firewall update --resource-group rg-hub --name fw-hub --public-ip-count 2",)

@@ -172,3 +172,36 @@ def test_unknown_when_the_firewall_has_no_properties() -> None:
     result = arm.finding(resources, CHECK, "fw-hub")
     assert result.status is Status.UNKNOWN
     assert "without its properties" in result.result.message
+
+
+# -- the plan (property changes) -----------------------------------------------------------------
+
+
+def _changes(resources: list[arm.Json]) -> list[tuple[str, str, str, object, object]]:
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    return [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes]
+
+
+def test_the_plan_replaces_the_policys_alert_with_deny() -> None:
+    resources = arm.baseline()
+    arm.find(resources, "fwpol-hub")["properties"]["threatIntelMode"] = "Alert"
+    assert _changes(resources) == [(arm.POLICY_ID, "replace", "/properties/threatIntelMode", "Deny", "Alert")]
+
+
+def test_the_plan_sets_deny_on_the_firewalls_own_policy_when_the_base_only_alerts() -> None:
+    # the child leaves it unset: the fix sets it on the child, where the az command does
+    assert _changes(_with_base(None, "Alert")) == [
+        (arm.POLICY_ID, "add", "/properties/threatIntelMode", "Deny", None)]
+
+
+def test_the_classic_plan_changes_the_firewall() -> None:
+    assert _changes(_classic(None)) == [(arm.FW_ID, "add", "/properties/threatIntelMode", "Deny", None)]
+    assert _changes(_classic("Off")) == [(arm.FW_ID, "replace", "/properties/threatIntelMode", "Deny", "Off")]
+
+
+def test_a_basic_firewall_has_no_in_place_plan() -> None:
+    resources = arm.baseline()
+    arm.find(resources, "fw-hub")["properties"]["sku"]["tier"] = "Basic"
+    arm.find(resources, "fwpol-hub")["properties"]["threatIntelMode"] = "Alert"
+    assert _changes(resources) == []  # Basic → Premium is a manual migration

@@ -273,3 +273,46 @@ def test_a_deny_in_the_base_policy_is_named_as_the_place_to_change() -> None:
     fix = result.result.remediation
     assert fix is not None
     assert any("comes from base policy fwpol-base" in s for s in fix.steps)
+
+
+# -- the plan (property changes on existing resources) --------------------------------------------
+
+
+def test_the_plan_appends_the_tunnel_collection_to_the_existing_group() -> None:
+    resources = _without_rules(arm.baseline(), "tunnel-udp", "tunnel-tcp")
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    rule = {"sourceAddresses": [arm.NODE_CIDR], "destinationAddresses": ["AzureCloud.westeurope"]}
+    # rcg-aks uses collection priorities 100 and 200: the new one follows at 210
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (arm.GROUP_ID, "add", "/properties/ruleCollections/-",
+         {"ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "aks-tunnel-aks-prod",
+          "priority": 210, "action": {"type": "Allow"},
+          "rules": [{"ruleType": "NetworkRule", "name": "tunnel-udp", **rule, "ipProtocols": ["UDP"],
+                     "destinationPorts": ["1194"]},
+                    {"ruleType": "NetworkRule", "name": "tunnel-tcp", **rule, "ipProtocols": ["TCP"],
+                     "destinationPorts": ["9000"]}]},
+         None)]
+
+
+def test_the_plan_appends_to_the_classic_network_collections_of_the_firewall() -> None:
+    resources = _classic(arm.baseline(), [_classic_rule("tunnel-tcp", "TCP", "9000")])
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    assert [(c.resource_id, c.op, c.path, c.value) for c in fix.changes] == [
+        (arm.FW_ID, "add", "/properties/networkRuleCollections/-",
+         {"name": "aks-tunnel-aks-prod", "properties": {
+             "priority": 210, "action": {"type": "Allow"},
+             "rules": [{"name": "tunnel-udp", "sourceAddresses": [arm.NODE_CIDR], "protocols": ["UDP"],
+                        "destinationAddresses": ["AzureCloud.westeurope"], "destinationPorts": ["1194"]}]}})]
+
+
+def test_a_policy_without_groups_gets_a_new_group_and_no_change_to_existing_resources() -> None:
+    resources = [r for r in arm.baseline() if r["name"] != "rcg-aks"]
+    arm.find(resources, "fwpol-hub")["properties"]["ruleCollectionGroups"] = []
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    fix = result.result.remediation
+    assert fix is not None
+    assert fix.changes == ()
+    assert any("rule-collection-group create" in c and "--name rcg-aks-egress" in c for c in fix.az_cli)

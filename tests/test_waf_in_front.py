@@ -168,3 +168,118 @@ def test_dnat_fix_points_the_rule_at_the_gateway_private_frontend() -> None:
             "--resource-group rg-hub --policy-name fwpol-hub --rule-collection-group-name rcg-dnat "
             f"--collection-name publish-aks --name shop-https --translated-address {ing.APPGW_PRIVATE_IP}"
             ) in fix.az_cli
+
+
+# -- the plan (property changes on existing resources) -------------------------------------------
+
+
+def _plan(resources: list[arm.Json]) -> list[tuple[object, ...]]:
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    return [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes]
+
+
+def test_the_detection_plan_switches_only_the_mode_of_the_policy() -> None:
+    # waf-aks is Enabled already: its state is left alone, only its mode changes
+    assert _plan(_with_gateway("Detection")) == [
+        (ing.WAF_ID, "replace", "/properties/policySettings/mode", "Prevention", "Detection")]
+
+
+def test_the_plan_enables_the_disabled_path_rule_policy_not_the_gateway_policy() -> None:
+    path_policy = arm.rid(arm.SPOKE_SUB, arm.SPOKE_RG,
+                          "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies", "waf-api")
+    resources = _with_gateway("Prevention", path_rule_policy=path_policy)
+    resources.append(ing.waf_policy(state="Disabled", name="waf-api"))
+    assert _plan(resources) == [
+        (path_policy, "replace", "/properties/policySettings/state", "Enabled", "Disabled")]
+
+
+def test_the_legacy_plan_keeps_the_rule_set_and_switches_the_mode() -> None:
+    resources = _with_gateway(waf_policy_id=None, legacy_waf={
+        "enabled": True, "firewallMode": "Detection", "ruleSetType": "OWASP", "ruleSetVersion": "3.1"})
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL and result.severity is Severity.MEDIUM
+    fix = result.result.remediation
+    assert fix is not None
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (ing.APPGW_ID, "replace", "/properties/webApplicationFirewallConfiguration/firewallMode",
+         "Prevention", "Detection")]
+    assert any("--firewall-mode Prevention --rule-set-type OWASP --rule-set-version 3.1" in c
+               for c in fix.az_cli)
+
+
+def test_the_legacy_plan_enables_a_disabled_configuration_and_names_a_rule_set() -> None:
+    resources = _with_gateway(waf_policy_id=None, legacy_waf={"enabled": False, "firewallMode": "Prevention"})
+    path = "/properties/webApplicationFirewallConfiguration"
+    assert _plan(resources) == [
+        (ing.APPGW_ID, "replace", f"{path}/enabled", True, False),
+        (ing.APPGW_ID, "add", f"{path}/ruleSetType", "OWASP", None),
+        (ing.APPGW_ID, "add", f"{path}/ruleSetVersion", "3.2", None),
+    ]
+
+
+def test_the_standard_v2_plan_upgrades_the_sku_and_associates_the_new_policy() -> None:
+    new_policy = arm.rid(arm.SPOKE_SUB, arm.SPOKE_RG,
+                         "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies", "waf-agw-aks")
+    resources = _with_gateway(tier="Standard_v2", waf_policy_id=None)
+    assert _plan(resources) == [
+        (ing.APPGW_ID, "replace", "/properties/sku/name", "WAF_v2", "Standard_v2"),
+        (ing.APPGW_ID, "replace", "/properties/sku/tier", "WAF_v2", "Standard_v2"),
+        (ing.APPGW_ID, "add", "/properties/firewallPolicy", {"id": new_policy}, None),
+    ]
+    # the snippets create the policy the plan associates, on the gateway it patches
+    fix = arm.finding(resources, CHECK, "aks-prod").result.remediation
+    assert fix is not None
+    assert "name: 'waf-agw-aks'" in fix.bicep and "// On App Gateway 'agw-aks'" in fix.bicep
+    assert 'name                = "waf-agw-aks"' in fix.terraform
+
+
+def test_a_v1_gateway_is_a_manual_migration_with_no_in_place_plan() -> None:
+    resources = _with_gateway(tier="Standard", waf_policy_id=None)
+    arm.find(resources, "agw-aks")["properties"]["sku"] = {"name": "Standard_Medium", "tier": "Standard",
+                                                           "capacity": 2}
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    fix = result.result.remediation
+    assert fix is not None
+    assert fix.changes == ()
+    assert any("agw-aks is an Application Gateway v1 (Standard)" in s and "manual migration" in s
+               for s in fix.steps)
+    assert not any("application-gateway update" in c for c in fix.az_cli)
+
+
+def test_the_dnat_plan_repoints_the_rule_in_its_collection_group() -> None:
+    resources = _with_gateway()
+    ing.add_dnat(resources, ing.ILB_IP)
+    group_id = f"{arm.POLICY_ID}/ruleCollectionGroups/rcg-dnat"
+    assert _plan(resources) == [
+        (group_id, "replace", "/properties/ruleCollections/0/rules/0/translatedAddress",
+         ing.APPGW_PRIVATE_IP, ing.ILB_IP)]
+
+
+def test_the_dnat_plan_on_a_classic_firewall_patches_the_firewall_at_the_rule_index() -> None:
+    resources = _with_gateway()
+    fw = arm.find(resources, "fw-hub")
+    del fw["properties"]["firewallPolicy"]
+    shop = {"name": "shop-https", "protocols": ["TCP"], "sourceAddresses": ["*"],
+            "destinationAddresses": ["20.103.17.40"], "destinationPorts": ["443"],
+            "translatedAddress": ing.ILB_IP, "translatedPort": "443"}
+    fw["properties"]["natRuleCollections"] = [
+        {"name": "admin", "id": f"{arm.FW_ID}/natRuleCollections/admin", "properties": {
+            "priority": 100, "action": {"type": "Dnat"}, "rules": []}},
+        {"name": "publish-aks", "id": f"{arm.FW_ID}/natRuleCollections/publish-aks", "properties": {
+            "priority": 200, "action": {"type": "Dnat"}, "rules": [shop]}}]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    fix = result.result.remediation
+    assert fix is not None
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (arm.FW_ID, "replace", "/properties/natRuleCollections/1/properties/rules/0/translatedAddress",
+         ing.APPGW_PRIVATE_IP, ing.ILB_IP)]
+    assert any("Classic rules have no az update command" in s for s in fix.steps)
+
+
+def test_a_public_load_balancer_service_has_no_arm_plan() -> None:
+    # AKS owns the load balancer: the fix is a Kubernetes annotation, nothing to patch in ARM
+    fix = arm.finding(arm.baseline() + ing.public_lb(), CHECK, "aks-prod").result.remediation
+    assert fix is not None and fix.changes == ()

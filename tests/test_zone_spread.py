@@ -278,3 +278,88 @@ def test_firewall_exported_without_properties_is_judged_on_its_top_level_zones()
     result = arm.finding(resources, CHECK, "fw-hub")
     assert result.status is Status.UNKNOWN
     assert "without its properties" in result.result.message
+
+
+# -- the plan (property changes) -----------------------------------------------------------------
+
+
+def _zr_id(name: str) -> str:
+    return arm.rid(arm.HUB_SUB, arm.HUB_RG, "Microsoft.Network/publicIPAddresses", f"{name}-zr")
+
+
+def _with_third_pip(resources: list[arm.Json]) -> list[arm.Json]:
+    """A third, non-zonal public IP on fw-hub's third IP configuration."""
+    pip_id = arm.rid(arm.HUB_SUB, arm.HUB_RG, "Microsoft.Network/publicIPAddresses", "pip-fw-hub-03")
+    config_id = f"{arm.FW_ID}/azureFirewallIpConfigurations/ipconfig-03"
+    arm.find(resources, "fw-hub")["properties"]["ipConfigurations"].append(
+        {"name": "ipconfig-03", "id": config_id, "properties": {"publicIPAddress": {"id": pip_id}}})
+    resources.append(arm.public_ip(arm.HUB_SUB, arm.HUB_RG, "pip-fw-hub-03", "20.103.17.42", config_id,
+                                   zones=None))
+    return resources
+
+
+def test_the_plan_adds_a_config_for_the_new_public_ip_and_removes_the_old_one() -> None:
+    resources = arm.baseline()
+    del arm.find(resources, "pip-fw-hub-02")["zones"]
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert [(c.resource_id, c.op, c.path, c.value, c.before) for c in fix.changes] == [
+        (arm.FW_ID, "add", "/properties/ipConfigurations/-",
+         {"name": "ipconfig-zr-01", "properties": {"publicIPAddress": {"id": _zr_id("pip-fw-hub-02")}}}, None),
+        (arm.FW_ID, "remove", "/properties/ipConfigurations/1", None,
+         {"name": "ipconfig-02", "id": f"{arm.FW_ID}/azureFirewallIpConfigurations/ipconfig-02",
+          "properties": {"publicIPAddress": {"id": arm.PIP_IDS[1]}}}),
+    ]
+    # the new public IP is created by the commands, and the plan says it must exist first
+    assert any("Create the new public IPs first" in s for s in fix.steps)
+
+
+def test_the_plan_removes_old_configs_highest_index_first() -> None:
+    resources = _with_third_pip(arm.baseline())
+    del arm.find(resources, "pip-fw-hub-02")["zones"]
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert [(c.op, c.path, c.before and c.before["name"]) for c in fix.changes] == [
+        ("add", "/properties/ipConfigurations/-", None),
+        ("add", "/properties/ipConfigurations/-", None),
+        ("remove", "/properties/ipConfigurations/2", "ipconfig-03"),
+        ("remove", "/properties/ipConfigurations/1", "ipconfig-02"),
+    ]
+    assert [c.value["properties"]["publicIPAddress"]["id"] for c in fix.changes if c.op == "add"] == [
+        _zr_id("pip-fw-hub-02"), _zr_id("pip-fw-hub-03")]
+
+
+def test_the_first_configs_swap_is_left_out_of_the_plan() -> None:
+    resources = arm.baseline()
+    arm.find(resources, "pip-fw-hub-01")["zones"] = ["1"]
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert [(c.op, c.path) for c in fix.changes] == [("add", "/properties/ipConfigurations/-")]
+    assert any("That swap is manual" in s for s in fix.steps)
+
+
+def test_redeploying_the_firewall_or_replacing_a_pool_has_no_in_place_plan() -> None:
+    resources = arm.baseline()
+    del arm.find(resources, "fw-hub")["zones"]
+    _pools(resources)[1]["availabilityZones"] = None
+    for subject in ("fw-hub", "aks-prod"):
+        fix = arm.finding(resources, CHECK, subject).result.remediation
+        assert fix is not None
+        assert fix.changes == ()
+        assert "cannot be changed in place" in fix.steps[0]
+
+
+def test_redeploying_a_secured_hub_firewall_keeps_its_public_ip_count() -> None:
+    resources = arm.baseline()
+    firewall = arm.find(resources, "fw-hub")
+    del firewall["zones"]
+    firewall["properties"]["sku"]["name"] = "AZFW_Hub"
+    firewall["properties"]["ipConfigurations"] = []
+    firewall["properties"]["virtualHub"] = {"id": arm.rid(arm.HUB_SUB, arm.HUB_RG,
+                                                          "Microsoft.Network/virtualHubs", "vhub-weu")}
+    firewall["properties"]["hubIPAddresses"] = {"privateIPAddress": "10.100.64.4",
+                                                "publicIPs": {"count": 2, "addresses": [
+                                                    {"address": "20.103.30.1"}, {"address": "20.103.30.2"}]}}
+    fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
+    assert fix is not None
+    assert any("--sku AZFW_Hub" in c and "--public-ip-count 2" in c for c in fix.az_cli)

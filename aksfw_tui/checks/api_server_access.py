@@ -9,9 +9,11 @@ public API server with no ranges at all is reachable from the whole internet (`m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -134,10 +136,15 @@ def _remediation(topology: Topology, cluster: Cluster, omitted: list[str]) -> Re
     egress = topology.cluster_egress(cluster)
     firewall_ips = omitted or (_egress_ips(topology, egress.firewalls)[0]
                                if egress.status is Egress.FIREWALL else [])
-    add = [f"{ip}/32" for ip in firewall_ips if not _covered(ip, cluster.authorized_ranges)]
-    wanted = [*cluster.authorized_ranges, *add] or ["<firewall-public-ip>/32"]
-    if not cluster.authorized_ranges:
+    # A 0.0.0.0/0 range is the problem itself: the fix drops it instead of keeping it.
+    kept = [r for r in cluster.authorized_ranges if not _is_everything(r)]
+    add = [f"{ip}/32" for ip in firewall_ips if not _covered(ip, tuple(kept))]
+    wanted = [*kept, *add]
+    if not wanted and egress.status is not Egress.NOT_FIREWALL:
+        wanted.append("<firewall-public-ip>/32")
+    if not kept:
         wanted.append("<admin-or-ci-cidr>")
+    dropped = [r for r in cluster.authorized_ranges if _is_everything(r)]
     steps = [
         f"Limit the API server of {name} to the CIDRs that must reach it: the firewall's public "
         f"IPs ({', '.join(firewall_ips) or 'the egress IPs of the nodes'}), your admins' and CI "
@@ -148,6 +155,12 @@ def _remediation(topology: Topology, cluster: Cluster, omitted: list[str]) -> Re
     if omitted:
         steps.insert(0, f"Add {', '.join(add)} to the authorized ranges: without them the nodes, "
                         "which leave through the firewall, are refused by their own API server.")
+    if dropped:
+        steps.insert(0, f"Remove {', '.join(dropped)} from the authorized ranges: it admits the "
+                        "whole internet.")
+    if "<admin-or-ci-cidr>" in wanted:
+        steps.append("Replace <admin-or-ci-cidr> with the ranges your admins and CI runners use "
+                     "before applying: without them kubectl from outside the VNet is refused.")
     ranges_text = ",".join(wanted)
     return Remediation(
         summary=(f"Add the firewall's egress IPs {', '.join(add)} to {name}'s authorized IP ranges"
@@ -172,7 +185,22 @@ api_server_access_profile {{
   authorized_ip_ranges = [{", ".join(f'"{r}"' for r in wanted)}]
 }}
 """,
+        changes=_changes(cluster, wanted),
     )
+
+
+def _changes(cluster: Cluster, wanted: list[str]) -> tuple[Change, ...]:
+    """The authorized ranges the fix sets, against the list in the export. JSON Patch cannot add
+    under a missing parent, so without apiServerAccessProfile the whole profile is added."""
+    profile = props(cluster.raw).get("apiServerAccessProfile")
+    if not isinstance(profile, Mapping):
+        return (Change(cluster.id, "add", "/properties/apiServerAccessProfile",
+                       {"authorizedIPRanges": wanted}),)
+    before = profile.get("authorizedIPRanges")
+    if before == wanted:
+        return ()
+    return (Change(cluster.id, "add" if before is None else "replace",
+                   "/properties/apiServerAccessProfile/authorizedIPRanges", wanted, before),)
 
 
 CHECK = Check(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -32,6 +33,7 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
+from aksfw_tui.checks.firewall_sku import set_property
 from aksfw_tui.firewall.rules import Kind, Rule, ruleset_for
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import Firewall, FirewallPolicy, VirtualNetwork
@@ -260,7 +262,24 @@ def _remediation(firewall: Firewall, proxy: ProxySetting,
         summary=summary[:1].upper() + summary[1:],
         steps=tuple(steps), az_cli=tuple(az),
         bicep="\n".join(bicep), terraform="\n".join(terraform),
+        changes=_changes(firewall, proxy, elsewhere),
     )
+
+
+def _changes(firewall: Firewall, proxy: ProxySetting, elsewhere: list[VirtualNetwork]) -> tuple[Change, ...]:
+    """The plan: the proxy switch on the firewall's own policy (or the classic firewall), and each
+    VNet's DNS server list. An inherited setting is overridden on the child, as the az command does."""
+    changes: list[Change | None] = []
+    if not proxy.enabled and proxy.policy is not None:
+        changes.append(set_property(proxy.policy.id, proxy.policy.raw,
+                                    ("properties", "dnsSettings", "enableProxy"), True))
+    elif not proxy.enabled:
+        changes.append(set_property(firewall.id, firewall.raw,
+                                    ("properties", "additionalProperties", CLASSIC_KEY), "true"))
+    if firewall.private_ip:  # without it there is no address to point the VNets at
+        changes += [set_property(vnet.id, vnet.raw, ("properties", "dhcpOptions", "dnsServers"),
+                                 [firewall.private_ip]) for vnet in elsewhere]
+    return tuple(c for c in changes if c is not None)
 
 
 def _proxy_fix(firewall: Firewall, proxy: ProxySetting, steps: list[str], az: list[str],

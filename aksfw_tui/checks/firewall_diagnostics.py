@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -31,6 +32,7 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
+from aksfw_tui.checks.firewall_sku import set_property
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import DiagnosticSetting, Firewall, items, props, text
 from aksfw_tui.model.topology import Topology
@@ -160,7 +162,7 @@ def _remediation(topology: Topology, firewall: Firewall, views: list[SettingView
     # may not send a category to a destination another setting already sends it to.
     existing = next((v for v in views if v.workspace), None)
     workspace = _workspace_for(topology, views)
-    name = existing.setting.name if existing else f"diag-{firewall.name}"
+    name = existing.setting.name if existing else _free_name(firewall, views)
     keep = _kept_destinations(existing)
     logs = '[{"categoryGroup":"allLogs","enabled":true}]'
     command = (f"az monitor diagnostic-settings create --name {name} --resource {firewall.id} "
@@ -174,6 +176,8 @@ def _remediation(topology: Topology, firewall: Firewall, views: list[SettingView
     if existing is not None:
         steps.insert(1, f"This rewrites the existing setting {name}: the command keeps the storage "
                         "account, event hub and metrics it already sends; check nothing else is lost.")
+    else:
+        steps.append(f"The setting {name} is new: the plan changes no existing resource.")
     if workspace == WORKSPACE_PLACEHOLDER:
         steps.insert(0, "Pick the workspace your security team queries (often the Microsoft "
                         "Sentinel workspace) and put its resource id in the command.")
@@ -183,7 +187,31 @@ def _remediation(topology: Topology, firewall: Firewall, views: list[SettingView
         az_cli=(command,),
         bicep=_bicep(firewall, name, workspace, existing),
         terraform=_terraform(firewall, name, workspace, existing),
+        changes=_changes(existing) if existing else (),
     )
+
+
+def _free_name(firewall: Firewall, views: list[SettingView]) -> str:
+    """A name no setting of this firewall has: `create` with a taken name would rewrite that
+    setting, and drop the destinations it has."""
+    taken = {v.setting.name.lower() for v in views}
+    name, suffix = f"diag-{firewall.name}", 2
+    while name.lower() in taken:
+        name, suffix = f"diag-{firewall.name}-{suffix}", suffix + 1
+    return name
+
+
+def _changes(existing: SettingView) -> tuple[Change, ...]:
+    """Rewriting the setting in place: its workspace, storage, event hub and metrics stay (the
+    command passes them again); its logs become allLogs into resource-specific tables."""
+    setting = existing.setting
+    changes = [
+        set_property(setting.id, setting.raw, ("properties", "logs"),
+                     [{"categoryGroup": "allLogs", "enabled": True}]),
+        None if existing.dedicated else set_property(
+            setting.id, setting.raw, ("properties", "logAnalyticsDestinationType"), "Dedicated"),
+    ]
+    return tuple(c for c in changes if c is not None)
 
 
 def _kept_destinations(existing: SettingView | None) -> str:

@@ -17,11 +17,13 @@ The policy-chain reader lives here because threat-intel reads the same chain the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -93,6 +95,54 @@ def policy_chain_mode(topology: Topology, policy_id: str,
         policies.append(policy)
         current = policy.base_policy_id
     return ChainMode(tuple(policies), tuple(read(p) for p in policies), missing)
+
+
+# -- plan helpers (shared with threat-intel, dns-proxy, zone-spread, snat-utilisation, diagnostics) --
+
+
+def json_pointer(*keys: str | int) -> str:
+    """RFC 6901: '~' is written '~0' and '/' is written '~1' inside a token."""
+    return "".join("/" + str(k).replace("~", "~0").replace("/", "~1") for k in keys)
+
+
+def _nest(keys: Sequence[str], value: Any) -> Any:
+    for key in reversed(keys):
+        value = {key: value}
+    return value
+
+
+def set_property(resource_id: str, raw: Mapping[str, Any], keys: Sequence[str],
+                 value: Any) -> Change | None:
+    """The change that makes raw[keys[0]][keys[1]]… equal `value`; None when it already does.
+
+    JSON Patch cannot add below an absent (or null) parent, so the change is made at the deepest
+    object that exists, with the missing objects around `value`. Present and not null: replace,
+    with the value it had; absent or null: add.
+    """
+    node: Any = raw
+    for depth, key in enumerate(keys):
+        if not isinstance(node, Mapping):  # a scalar where an object belongs: overwrite it
+            return Change(resource_id, "replace", json_pointer(*keys[:depth]), _nest(keys[depth:], value),
+                          copy.deepcopy(node))
+        if node.get(key) is None:
+            return Change(resource_id, "add", json_pointer(*keys[:depth + 1]),
+                          _nest(keys[depth + 1:], value))
+        node = node[key]
+    if node == value:
+        return None
+    return Change(resource_id, "replace", json_pointer(*keys), value, copy.deepcopy(node))
+
+
+def append_items(resource_id: str, raw: Mapping[str, Any], keys: Sequence[str],
+                 new_items: Sequence[Any]) -> tuple[Change, ...]:
+    """Append each item to the array at `keys` ('/-'), or create the array when there is none."""
+    node: Any = raw
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    if isinstance(node, list):
+        return tuple(Change(resource_id, "add", json_pointer(*keys) + "/-", item) for item in new_items)
+    change = set_property(resource_id, raw, keys, list(new_items)) if new_items else None
+    return (change,) if change else ()
 
 
 # -- the check -----------------------------------------------------------------------------------
@@ -285,16 +335,19 @@ def upgrade_remediation(firewall: Firewall, policy: FirewallPolicy | None) -> Re
     steps: list[str] = []
     if firewall.sku_tier.lower() == "basic":
         steps.append(
-            f"Change SKU does not support Basic: Microsoft requires {name} to be migrated to "
-            "Standard before it can become Premium. The alternative is a new Premium firewall in "
+            f"Change SKU does not support Basic, so no property change upgrades {name} in place: "
+            "this is a manual migration. Microsoft requires it to be migrated to Standard before "
+            "it can become Premium. The alternative is a new Premium firewall in "
             "the hub with the node subnets' 0.0.0.0/0 routes repointed to its private IP (a short "
             "cut-over), then deleting the Basic one.")
     elif not firewall.policy_id:
         steps.append(
             f"{name} uses classic rules, and the zero-downtime Change SKU needs a Firewall Policy: "
-            "first select 'Migrate to firewall policy' on its Overview page.")
+            "first select 'Migrate to firewall policy' on its Overview page (a manual step; the "
+            "plan holds no property change until the rules live in a policy).")
     current = (f"policy {ids.name_of(firewall.policy_id)}" if firewall.policy_id
                else "the migrated policy")
+    changes = _upgrade_changes(firewall, new)
     steps += [
         f"On {name}'s Overview page select Change SKU → Premium (zero downtime; still use a "
         f"maintenance window): let it duplicate {current} into a Premium policy, or pick {new.name} "
@@ -303,6 +356,9 @@ def upgrade_remediation(firewall: Firewall, policy: FirewallPolicy | None) -> Re
         f"A Premium policy made by hand ({new.name}) must receive every rule collection group of "
         "the current configuration; Microsoft's Transform-Policy script does not copy threat "
         "intelligence or SNAT private-range settings.",
+        *([f"The plan switches {name}'s tier and firewallPolicy to {new.name} in one update (what "
+           "Change SKU and Terraform do): create that policy first (the first command), or the "
+           "update fails."] if changes else []),
         "Run IDPS in Deny mode (Alert first for a few days if you need to tune signature "
         "overrides or bypass rules), and consider TLS inspection for HTTPS egress.",
         "Premium costs more and IDPS/TLS inspection consume capacity: load-test the egress path.",
@@ -317,7 +373,25 @@ def upgrade_remediation(firewall: Firewall, policy: FirewallPolicy | None) -> Re
                 f"{firewall.resource_group} --name {name} --query sku"),
         bicep=premium_policy_bicep(new) + "\n" + _firewall_bicep(firewall, new),
         terraform=premium_policy_terraform(new) + "\n" + _firewall_terraform(firewall, new),
+        changes=changes,
     )
+
+
+def _upgrade_changes(firewall: Firewall, new: NewPolicy) -> tuple[Change, ...]:
+    """Standard with a policy: the tier and the policy change together (Change SKU, or Terraform's
+    sku_tier, updates the firewall in place). Basic and classic rules need a manual migration first."""
+    if firewall.sku_tier.lower() == "basic" or not firewall.policy_id:
+        return ()
+    return _present(set_property(firewall.id, firewall.raw, ("properties", "sku", "tier"), "Premium"),
+                    _policy_change(firewall, new))
+
+
+def _policy_change(firewall: Firewall, new: NewPolicy) -> Change | None:
+    return set_property(firewall.id, firewall.raw, ("properties", "firewallPolicy", "id"), new.id)
+
+
+def _present(*changes: Change | None) -> tuple[Change, ...]:
+    return tuple(c for c in changes if c is not None)
 
 
 def _premium_policy_remediation(firewall: Firewall, policy: FirewallPolicy | None) -> Remediation:
@@ -325,9 +399,11 @@ def _premium_policy_remediation(firewall: Firewall, policy: FirewallPolicy | Non
     name, new = firewall.name, new_premium_policy(firewall, policy)
     first = (f"Create the Premium policy {new.name} and copy every rule collection group of "
              f"{policy.name} into it (Microsoft's Transform-Policy script does this; it does not "
-             "copy threat intelligence or SNAT private-range settings)." if policy else
+             "copy threat intelligence or SNAT private-range settings). The plan's firewallPolicy "
+             "change refers to it, so it must exist first." if policy else
              f"Migrate {name}'s classic rules to a policy ('Migrate to firewall policy' on its "
-             f"Overview page), as the Premium policy {new.name}.")
+             f"Overview page), as the Premium policy {new.name}: a manual step, so the plan holds "
+             "no property change.")
     return Remediation(
         summary=f"Attach a Premium policy with IDPS in Deny mode to {name}",
         steps=(first,
@@ -341,6 +417,7 @@ def _premium_policy_remediation(firewall: Firewall, policy: FirewallPolicy | Non
                 f"{firewall.resource_group} --name {name} --firewall-policy {new.id}"),
         bicep=premium_policy_bicep(new) + "\n" + _firewall_bicep(firewall, new),
         terraform=premium_policy_terraform(new) + "\n" + _firewall_terraform(firewall, new),
+        changes=_present(_policy_change(firewall, new)) if policy is not None else (),
     )
 
 
@@ -378,6 +455,8 @@ def _idps_remediation(firewall: Firewall, policy: FirewallPolicy, current: str) 
   }}
 }}
 """,
+        changes=_present(set_property(policy.id, policy.raw, ("properties", "intrusionDetection", "mode"),
+                                      "Deny")),
     )
 
 

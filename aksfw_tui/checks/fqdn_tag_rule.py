@@ -9,19 +9,22 @@ absences, so they fail only when every rule was readable; a Deny that decides th
 failure. A network rule that allows the traffic first still lets the cluster work: that bypass is
 network-rule-bypass's finding and only evidence here.
 
-The scope helpers (`firewall_scopes`, `policy_of`, `free_priority`) and the application-rule
-snippets are shared with network-rule-bypass.
+The scope helpers (`firewall_scopes`, `policy_of`, `free_priority`), the application-rule
+snippets and the plan helpers (`rule_at`, `patch_order`: JSON Patch operations on the existing rule
+collection group or classic firewall) are shared with network-rule-bypass.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -37,7 +40,7 @@ from aksfw_tui.firewall.evaluator import Decision, Destination, Flow, Verdict, e
 from aksfw_tui.firewall.rules import Action, Kind, Rule, RuleSet, ruleset_for
 from aksfw_tui.firewall.tags import AKS_FQDN_TAG
 from aksfw_tui.model import ids
-from aksfw_tui.model.resources import Cluster, Firewall, FirewallPolicy, Subnet, props, text
+from aksfw_tui.model.resources import Cluster, Firewall, FirewallPolicy, Subnet, props, strings, text
 from aksfw_tui.model.topology import ClusterEgress, Egress, Topology
 
 TAG = "AzureKubernetesService"
@@ -111,10 +114,12 @@ def collection_priorities(topology: Topology, ruleset: RuleSet, rule: Rule) -> s
     return {p for p in (c.get("priority") for c in raw) if isinstance(p, int)}
 
 
+CLASSIC_KEYS = {Kind.APPLICATION: "applicationRuleCollections", Kind.NETWORK: "networkRuleCollections",
+                Kind.DNAT: "natRuleCollections"}
+
+
 def _classic_collections(firewall: Firewall, kind: Kind) -> list[Any]:
-    key = {Kind.APPLICATION: "applicationRuleCollections", Kind.NETWORK: "networkRuleCollections",
-           Kind.DNAT: "natRuleCollections"}[kind]
-    value = props(firewall.raw).get(key)
+    value = props(firewall.raw).get(CLASSIC_KEYS[kind])
     return value if isinstance(value, list) else []
 
 
@@ -364,6 +369,7 @@ class Placement:
     new_group: bool
     collection: str
     priority: int
+    group_id: str = ""  # the existing group the collection goes into ('' for new groups, classic)
 
 
 def _remediation(topology: Topology, cluster: Cluster, assessments: list[Assessment]) -> Remediation:
@@ -371,11 +377,12 @@ def _remediation(topology: Topology, cluster: Cluster, assessments: list[Assessm
     az: list[str] = ["az extension add --upgrade --name azure-firewall"]
     bicep: list[str] = []
     terraform: list[str] = []
+    changes: list[Change] = []
     grouped: dict[str, list[Assessment]] = {}
     for assessment in assessments:
         grouped.setdefault(assessment.scope.firewall.key, []).append(assessment)
     for firewall_assessments in grouped.values():
-        _fix_firewall(topology, cluster, firewall_assessments, steps, az, bicep, terraform)
+        _fix_firewall(topology, cluster, firewall_assessments, steps, az, bicep, terraform, changes)
     steps.append(f"Re-run the audit: HTTPS from every node subnet of {cluster.name} to {PROBE_FQDN} "
                  "must be allowed by the tag rule.")
     names = ", ".join(dict.fromkeys(a.scope.firewall.name for a in assessments))
@@ -383,12 +390,13 @@ def _remediation(topology: Topology, cluster: Cluster, assessments: list[Assessm
         summary=f"Allow HTTPS (443) and HTTP (80) from {cluster.name}'s node subnets to the {TAG} "
                 f"FQDN tag on {names}, with no Deny processed before it",
         steps=tuple(dict.fromkeys(steps)), az_cli=tuple(dict.fromkeys(az)),
-        bicep="\n".join(bicep), terraform="\n".join(terraform),
+        bicep="\n".join(bicep), terraform="\n".join(terraform), changes=patch_order(changes),
     )
 
 
 def _fix_firewall(topology: Topology, cluster: Cluster, assessments: list[Assessment],
-                  steps: list[str], az: list[str], bicep: list[str], terraform: list[str]) -> None:
+                  steps: list[str], az: list[str], bicep: list[str], terraform: list[str],
+                  changes: list[Change]) -> None:
     ruleset = ruleset_for(topology, assessments[0].scope.firewall)
     nodes = AddressSet.of(s for a in assessments for s in a.scope.nodes.intervals)
     tag_denies = [p.rule for a in assessments for p in a.problems
@@ -421,16 +429,20 @@ def _fix_firewall(topology: Topology, cluster: Cluster, assessments: list[Assess
         az.extend(add_tag_commands(placement, sources))
         bicep.append(app_collection_bicep(placement, sources))
         terraform.append(app_collection_terraform(placement, sources))
+        changes.extend(app_collection_changes(placement, sources, "aks-fqdn-tag", {"fqdnTags": [TAG]}))
     for rule in (r for r in blockers if _is_tag_rule(r)):
-        steps.append(f"Remove {rule.label} from Deny collection {rule.collection}: a Deny rule with "
-                     f"the {TAG} tag blocks what AKS needs.")
+        steps.append(f"Remove {rule.label} from Deny collection {rule.collection}"
+                     f"{with_collection(topology, ruleset, rule)}: a Deny rule with the {TAG} tag "
+                     "blocks what AKS needs.")
         az.append(remove_command(topology, ruleset, rule))
+        changes.extend(removal(rule_at(topology, ruleset, rule)))
         bicep.append(f"// {_container(rule)}: delete rule '{rule.name}' from Deny collection "
                      f"'{rule.collection}'.\n")
         terraform.append(f"# {_container(rule)}: delete rule \"{rule.name}\" from Deny collection "
                          f"\"{rule.collection}\".\n")
     for rule in narrow:
         rest = _narrow(topology, ruleset, rule, nodes, steps, az)
+        changes.extend(_narrow_changes(topology, ruleset, rule, rest, steps))
         where = f"{_container(rule)}, collection '{rule.collection}', rule '{rule.name}' (Deny)"
         bicep.append(f"// {where}: " + (f"sourceAddresses: [ {', '.join(repr(c) for c in rest)} ]"
                                         if rest else "delete it from the collection's rules") + "\n")
@@ -502,7 +514,7 @@ def placement_near(topology: Topology, ruleset: RuleSet, anchor: Rule | None, co
         existing = [{**props(c), "name": c.get("name")}
                     for c in _classic_collections(firewall, Kind.APPLICATION)]
         return _placed(firewall, "", firewall.resource_group, "", "", None, False, existing,
-                       collection, suffix, priority)
+                       collection, suffix, priority, "")
     own = ruleset.policy_chain[-1] if ruleset.policy_chain else None
     policy = (policy_of(topology, anchor) if anchor is not None else None) or own
     policy_id = policy.id if policy else firewall.policy_id
@@ -517,19 +529,19 @@ def placement_near(topology: Topology, ruleset: RuleSet, anchor: Rule | None, co
         name = "rcg-aks-egress" if "rcg-aks-egress" not in taken else f"rcg-aks-egress-{suffix}"
         return _placed(firewall, policy_name, policy_rg, policy_id, name,
                        new_group_priority or free_priority(used), True, [], collection, suffix,
-                       priority)
+                       priority, "")
     return _placed(firewall, policy_name, policy_rg, policy_id, group.name, group.priority, False,
-                   list(group.rule_collections), collection, suffix, priority)
+                   list(group.rule_collections), collection, suffix, priority, group.id)
 
 
 def _placed(firewall: Firewall, policy_name: str, policy_rg: str, policy_id: str, group: str,
             group_priority: int | None, new_group: bool, existing: list[Any], collection: str,
-            suffix: str, priority: int | None) -> Placement:
+            suffix: str, priority: int | None, group_id: str) -> Placement:
     names = {text(c.get("name")) for c in existing}
     used = {p for c in existing for p in [c.get("priority")] if isinstance(p, int)}
     name = collection if collection not in names else f"{collection}-{suffix}"
     return Placement(firewall, policy_name, policy_rg, policy_id, group, group_priority, new_group,
-                     name, priority or free_priority(used) or 65_000)
+                     name, priority or free_priority(used) or 65_000, group_id)
 
 
 def remove_command(topology: Topology, ruleset: RuleSet, rule: Rule) -> str:
@@ -540,6 +552,11 @@ def remove_command(topology: Topology, ruleset: RuleSet, rule: Rule) -> str:
                 f"--rule-collection-group-name {rule.group} --collection-name {rule.collection} "
                 f"--name {rule.name}")
     verb = "application-rule" if rule.kind is Kind.APPLICATION else "network-rule"
+    at = rule_at(topology, ruleset, rule)
+    if at is not None and at.last_classic:  # a classic collection cannot be left without rules
+        return (f"az network firewall {verb} collection delete --resource-group "
+                f"{ruleset.firewall.resource_group} --firewall-name {ruleset.firewall.name} "
+                f"--collection-name {rule.collection}")
     return (f"az network firewall {verb} delete --resource-group {ruleset.firewall.resource_group} "
             f"--firewall-name {ruleset.firewall.name} --collection-name {rule.collection} "
             f"--name {rule.name}")
@@ -551,10 +568,10 @@ def _narrow(topology: Topology, ruleset: RuleSet, rule: Rule, nodes: AddressSet,
     []) when nothing would remain or the remainder is too long to be a readable change."""
     rest = (rule.sources - nodes).cidrs()
     if not rest or len(rest) > MAX_NARROWED_CIDRS:
-        steps.append(f"Remove {rule.label} (Deny): Azure Firewall already denies whatever no rule "
-                     f"allows, and this explicit Deny stops {', '.join(nodes.cidrs())} before the "
-                     f"{TAG} application rule is reached. If it must stay, exclude the node subnets "
-                     "from its sources.")
+        steps.append(f"Remove {rule.label} (Deny){with_collection(topology, ruleset, rule)}: Azure "
+                     f"Firewall already denies whatever no rule allows, and this explicit Deny stops "
+                     f"{', '.join(nodes.cidrs())} before the {TAG} application rule is reached. If it "
+                     "must stay, exclude the node subnets from its sources.")
         az.append(remove_command(topology, ruleset, rule))
         return []
     steps.append(f"Narrow the sources of {rule.label} (Deny) to {', '.join(rest)} so it no longer "
@@ -572,9 +589,10 @@ def _narrow(topology: Topology, ruleset: RuleSet, rule: Rule, nodes: AddressSet,
     if rule.kind is Kind.NETWORK:
         protocols = " ".join(sorted("Any" if p == "any" else p.upper() for p in rule.protocols))
         az.append(f"az network firewall network-rule create --resource-group {fw.resource_group} "
-                  f"--firewall-name {fw.name} --collection-name {rule.collection} --name {rule.name} "
+                  f"--firewall-name {fw.name} --collection-name {rule.collection} "
+                  f"{reopen_args(topology, ruleset, rule)}--name {rule.name} "
                   f"--protocols {protocols} --source-addresses {' '.join(rest)} "
-                  f"--destination-addresses {' '.join(rule.destinations)} "
+                  f"--destination-addresses {shell_words(rule.destinations)} "
                   f"--destination-ports {' '.join(port_specs(rule.ports.ranges))}")
     else:
         steps.append(f"Re-create {rule.label} in classic collection {rule.collection} with sources "
@@ -582,8 +600,150 @@ def _narrow(topology: Topology, ruleset: RuleSet, rule: Rule, nodes: AddressSet,
     return rest
 
 
+def with_collection(topology: Topology, ruleset: RuleSet, rule: Rule) -> str:
+    """For a step that removes a rule: the classic collection that goes with its last rule."""
+    at = rule_at(topology, ruleset, rule)
+    if at is None or not at.last_classic:
+        return ""
+    return (f" together with its collection {rule.collection}, which as a classic collection cannot "
+            "be left without rules")
+
+
+def reopen_args(topology: Topology, ruleset: RuleSet, rule: Rule) -> str:
+    """Re-creating the last rule of a classic collection re-creates the collection (deleted with
+    it), which needs its priority and action back."""
+    at = rule_at(topology, ruleset, rule)
+    if at is None or not at.last_classic:
+        return ""
+    return f"--priority {rule.collection_priority} --action {rule.action.value.capitalize()} "
+
+
+def _narrow_changes(topology: Topology, ruleset: RuleSet, rule: Rule, rest: list[str],
+                    steps: list[str]) -> list[Change]:
+    """The plan of `_narrow`: the rule removed (`rest` empty) or its sources replaced by `rest`."""
+    at = rule_at(topology, ruleset, rule)
+    if at is None or not rest:
+        return removal(at)
+    found = [property_change(at, "sourceAddresses", rest)]
+    if strings(at.raw.get("sourceIpGroups")):
+        # `rest` already lists what remains of the groups' addresses; a group left on the rule
+        # would keep matching the node subnets.
+        found.append(property_change(at, "sourceIpGroups", []))
+        steps.append(f"Also clear the IP groups of {rule.label}: the addresses it keeps are now listed "
+                     "in its sources, and an IP group holding the node subnets would still match them.")
+    return [c for c in found if c is not None]
+
+
+def shell_words(values: Iterable[str]) -> str:
+    """Values for a shell command line, a `*` quoted so the shell does not expand it."""
+    return " ".join(f"'{v}'" if "*" in v else v for v in values)
+
+
 def port_specs(ranges: Iterable[tuple[int, int]]) -> list[str]:
     return [str(low) if low == high else f"{low}-{high}" for low, high in ranges]
+
+
+# -- plan: JSON Patch operations on an existing group or classic firewall (shared) ---------------
+
+
+@dataclass(frozen=True)
+class RuleAt:
+    """Where a rule sits in the ARM JSON of the resource that holds it: its rule collection group,
+    or the firewall for classic rules."""
+
+    resource_id: str
+    path: str  # JSON Pointer to the rule
+    raw: Mapping[str, Any]
+    collection_path: str
+    collection_raw: Mapping[str, Any]
+    last_classic: bool  # the only rule of a classic collection, which may not be left empty
+
+
+def rule_at(topology: Topology, ruleset: RuleSet, rule: Rule) -> RuleAt | None:
+    """The rule's place in the exported JSON, or None when it cannot be found there."""
+    if rule.gap:
+        return None
+    if rule.group:
+        group = topology.rule_collection_group(rule.origin_id)
+        if group is None:
+            return None
+        holder_id, holder_raw, key = group.id, group.raw, "ruleCollections"
+    else:
+        holder_id, holder_raw, key = ruleset.firewall.id, ruleset.firewall.raw, CLASSIC_KEYS[rule.kind]
+    # Policy collections hold `rules` themselves; classic collections hold them under `properties`.
+    inner = "rules" if rule.group else "properties/rules"
+    for c_index, collection in _indexed(props(holder_raw).get(key)):
+        if text(collection.get("name")) != rule.collection:
+            continue
+        rules = _indexed(collection.get("rules") if rule.group else props(collection).get("rules"))
+        for r_index, raw in rules:
+            if text(raw.get("name")) == rule.name:
+                where = f"/properties/{key}/{c_index}"
+                return RuleAt(holder_id, f"{where}/{inner}/{r_index}", raw, where, collection,
+                              not rule.group and len(rules) == 1)
+    return None
+
+
+def _indexed(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
+    """The objects of a JSON list with their index in the raw list (what a JSON Pointer needs)."""
+    if not isinstance(value, list):
+        return []
+    return [(index, entry) for index, entry in enumerate(value) if isinstance(entry, Mapping)]
+
+
+def removal(at: RuleAt | None) -> list[Change]:
+    """The rule removed; the last rule of a classic collection goes with its collection."""
+    if at is None:
+        return []
+    if at.last_classic:
+        return [Change(at.resource_id, "remove", at.collection_path,
+                       before=copy.deepcopy(dict(at.collection_raw)))]
+    return [Change(at.resource_id, "remove", at.path, before=copy.deepcopy(dict(at.raw)))]
+
+
+def property_change(at: RuleAt, key: str, value: Any) -> Change | None:
+    """Set one property of the rule; None when it already has that value."""
+    before = at.raw.get(key)
+    if before == value:
+        return None
+    return Change(at.resource_id, "add" if before is None else "replace", f"{at.path}/{key}", value,
+                  copy.deepcopy(before))
+
+
+def app_collection_changes(placement: Placement, sources: Sequence[str], rule: str,
+                           target: Mapping[str, list[str]]) -> list[Change]:
+    """The new Allow application collection (HTTPS 443, HTTP 80) appended to its existing group or
+    to the classic firewall's collections; nothing when it goes into a new group (a new resource)."""
+    protocols = [{"protocolType": "Https", "port": 443}, {"protocolType": "Http", "port": 80}]
+    entry = {"name": rule, "sourceAddresses": list(sources), "protocols": protocols,
+             **{k: list(v) for k, v in target.items()}}
+    if not placement.policy_name:
+        return [Change(placement.firewall.id, "add", f"/properties/{CLASSIC_KEYS[Kind.APPLICATION]}/-",
+                       {"name": placement.collection,
+                        "properties": {"priority": placement.priority, "action": {"type": "Allow"},
+                                       "rules": [entry]}})]
+    if placement.new_group or not placement.group_id:
+        return []
+    return [Change(placement.group_id, "add", "/properties/ruleCollections/-",
+                   {"ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+                    "name": placement.collection, "priority": placement.priority,
+                    "action": {"type": "Allow"}, "rules": [{"ruleType": "ApplicationRule", **entry}]})]
+
+
+def patch_order(changes: Iterable[Change]) -> tuple[Change, ...]:
+    """Applied in this order every path still points where it did in the export: appends and
+    in-place changes first, then removals, highest index first within each list. Duplicates go."""
+    unique: list[Change] = []
+    for change in changes:
+        if change not in unique:
+            unique.append(change)
+    removals = sorted((c for c in unique if c.op == "remove"), key=_pointer_order, reverse=True)
+    return tuple([c for c in unique if c.op != "remove"] + removals)
+
+
+def _pointer_order(change: Change) -> tuple[str, tuple[tuple[int, int, str], ...]]:
+    steps = tuple((1, int(p), "") if p.isdigit() else (0, 0, p) for p in change.path.split("/"))
+    return ids.key(change.resource_id), steps
 
 
 # -- application-rule snippets (shared with network-rule-bypass) ----------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -55,7 +56,7 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
     return failed(
         f"no network policy engine: networkPolicy is {policy or 'absent'}, so Kubernetes "
         "NetworkPolicy objects are accepted but not enforced and every pod can reach every pod",
-        _remediation(cluster, plugin, mode, any(p.get("podSubnetID") for p in _pools(cluster))),
+        _remediation(cluster, profile, _pools(cluster)),
         **evidence,
     )
 
@@ -64,28 +65,42 @@ def _pools(cluster: Cluster) -> list[Mapping[str, Any]]:
     return items(props(cluster.raw).get("agentPoolProfiles"))
 
 
-def _remediation(cluster: Cluster, plugin: str, mode: str, pod_subnet: bool) -> Remediation:
+def _remediation(cluster: Cluster, profile: Mapping[str, Any],
+                 pools: list[Mapping[str, Any]]) -> Remediation:
     rg, name = cluster.resource_group, cluster.name
+    plugin = text(profile.get("networkPlugin")).lower()
+    mode = text(profile.get("networkPluginMode")).lower()
+    pod_subnet = any(p.get("podSubnetID") for p in pools)
+    # Cilium runs on Linux nodes only: with a Windows pool, Calico is the in-place engine.
+    windows = any(text(p.get("osType")).lower() == "windows" for p in pools)
     base = f"az aks update --resource-group {rg} --name {name}"
     reimage = ("Enabling it reimages every node in a rolling update (like an upgrade): schedule a "
                "maintenance window and make sure PodDisruptionBudgets allow it.")
-    if plugin == "azure" and (mode == "overlay" or pod_subnet):
-        engine, flags, tf = "cilium", "--network-dataplane cilium", 'network_data_plane = "cilium"'
-        bicep_line = "networkDataplane: 'cilium'"
+    if plugin == "azure" and (mode == "overlay" or pod_subnet) and not windows:
+        # The Cilium dataplane is only accepted together with networkPolicy cilium
+        # (CiliumDataplaneRequiresNetworkPolicyCilium), so the plan and snippets set both.
+        engine, flags = "cilium", "--network-dataplane cilium"
+        wanted = {"networkDataplane": "cilium", "networkPolicy": "cilium"}
+        tf = 'network_data_plane = "cilium"\n  network_policy = "cilium"'
+        bicep_lines = "networkDataplane: 'cilium'\n      networkPolicy: 'cilium'"
         how = ("Your cluster uses Azure CNI Overlay (or a pod subnet), so it can move in place to "
                "Azure CNI Powered by Cilium, which enforces network policies (Linux node pools "
                "only; the change cannot be undone). Calico (--network-policy calico) is the "
                "in-place alternative if you run Windows node pools.")
     elif plugin == "kubenet":
         engine, flags, tf = "calico", "--network-policy calico", 'network_policy = "calico"'
-        bicep_line = "networkPolicy: 'calico'"
+        wanted = {"networkPolicy": "calico"}
+        bicep_lines = "networkPolicy: 'calico'"
         how = ("kubenet supports only Calico in place. kubenet retires on 31 March 2028: plan the "
                "upgrade to Azure CNI Overlay (az aks update --network-plugin-mode overlay), after "
                "which Cilium becomes possible.")
     else:
         engine, flags, tf = "calico", "--network-policy calico", 'network_policy = "calico"'
-        bicep_line = "networkPolicy: 'calico'"
-        how = ("Azure CNI with node-subnet IPs can enable Calico or Azure NPM in place; Azure NPM "
+        wanted = {"networkPolicy": "calico"}
+        bicep_lines = "networkPolicy: 'calico'"
+        how = ("Your cluster has Windows node pools, which Cilium does not support: Calico enforces "
+               "network policies on Linux and Windows nodes." if windows else
+               "Azure CNI with node-subnet IPs can enable Calico or Azure NPM in place; Azure NPM "
                "is being retired, so prefer Calico.")
     return Remediation(
         summary=f"Enable the {engine} network policy engine on {name}",
@@ -99,7 +114,7 @@ def _remediation(cluster: Cluster, plugin: str, mode: str, pod_subnet: bool) -> 
   properties: {{
     networkProfile: {{
       networkPlugin: '{plugin or "azure"}'
-      {bicep_line}
+      {bicep_lines}
       // keep the rest of the cluster's existing networkProfile unchanged
     }}
   }}
@@ -111,7 +126,20 @@ network_profile {{
   {tf}
 }}
 """,
+        changes=_changes(cluster, profile, wanted),
     )
+
+
+def _changes(cluster: Cluster, profile: Mapping[str, Any], wanted: Mapping[str, str]) -> tuple[Change, ...]:
+    """The networkProfile properties the fix sets, against their values in the export."""
+    changes: list[Change] = []
+    for key, value in wanted.items():
+        before = profile.get(key)
+        if before == value:
+            continue
+        op = "add" if before is None else "replace"
+        changes.append(Change(cluster.id, op, f"/properties/networkProfile/{key}", value, before))
+    return tuple(changes)
 
 
 CHECK = Check(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -26,16 +27,25 @@ from aksfw_tui.checks.base import (
     unknown,
 )
 from aksfw_tui.checks.fqdn_tag_rule import (
+    Placement,
     Scope,
     add_tag_commands,
     app_collection_bicep,
+    app_collection_changes,
     app_collection_terraform,
     by_firewall,
     firewall_scopes,
+    patch_order,
     placement_near,
     policy_of,
     port_specs,
+    property_change,
+    removal,
     remove_command,
+    reopen_args,
+    rule_at,
+    shell_words,
+    with_collection,
 )
 from aksfw_tui.firewall.addresses import PRIVATE, AddressSet, parse_address
 from aksfw_tui.firewall.rules import Action, Kind, PortSet, Rule, RuleSet, ruleset_for
@@ -260,28 +270,35 @@ def _remediation(topology: Topology, cluster: Cluster, hits: list[Hit]) -> Remed
     az = ["az extension add --upgrade --name azure-firewall"]
     bicep: list[str] = []
     terraform: list[str] = []
-    seen: set[Rule] = set()
+    changes: list[Change] = []
+    # One application collection per place (group or classic firewall), for the sources of every
+    # rule that lands there: two collections with the same name and priority would clash.
+    places: dict[tuple[str, str, str], tuple[Placement, AddressSet]] = {}
     for hit in hits:
-        if hit.rule in seen:
-            continue
-        seen.add(hit.rule)
-        _fix_rule(topology, cluster, hit, steps, az, bicep, terraform)
+        placement = placement_near(topology, ruleset_for(topology, hit.firewall), hit.rule,
+                                   "workload-web", cluster.name)
+        key = (hit.firewall.key, placement.policy_id.lower(), placement.group.lower())
+        first, sources = places.get(key, (placement, AddressSet()))
+        places[key] = (first, sources | hit.sources)
+    for placement, sources in places.values():
+        _add_web_collection(placement, sources.cidrs(), steps, az, bicep, terraform, changes)
+    fixed: set[Rule] = set()
+    for hit in hits:
+        if hit.rule not in fixed:  # one rule can bypass towards several broad destinations
+            fixed.add(hit.rule)
+            _fix_rule(topology, hit.firewall, hit.rule, steps, az, bicep, terraform, changes)
     steps.append("Re-run the audit: HTTP(S) from the node subnets must reach the application rules.")
     return Remediation(
         summary=f"Stop network rules from letting HTTP(S) from {cluster.name}'s nodes bypass FQDN "
                 "filtering: narrow or remove them and allow the needed FQDNs with application rules",
         steps=tuple(dict.fromkeys(steps)), az_cli=tuple(dict.fromkeys(az)),
-        bicep="\n".join(bicep), terraform="\n".join(terraform),
+        bicep="\n".join(bicep), terraform="\n".join(terraform), changes=patch_order(changes),
     )
 
 
-def _fix_rule(topology: Topology, cluster: Cluster, hit: Hit, steps: list[str], az: list[str],
-              bicep: list[str], terraform: list[str]) -> None:
-    rule = hit.rule
-    ruleset = ruleset_for(topology, hit.firewall)
-    kept = port_specs(_without_web(rule.ports).ranges)
-    sources = hit.sources.cidrs()
-    placement = placement_near(topology, ruleset, rule, "workload-web", cluster.name)
+def _add_web_collection(placement: Placement, sources: list[str], steps: list[str], az: list[str],
+                        bicep: list[str], terraform: list[str], changes: list[Change]) -> None:
+    """The application collection that takes over the HTTP(S) the network rules carried."""
     steps.append(f"Add an Allow application rule collection {placement.collection} for HTTPS 443 and "
                  f"HTTP 80 from {', '.join(sources)} to exactly those FQDNs.")
     targets = "--target-fqdns <fqdn-your-workloads-need>"
@@ -290,14 +307,28 @@ def _fix_rule(topology: Topology, cluster: Cluster, hit: Hit, steps: list[str], 
                                       "targetFqdns: [ '<fqdn-your-workloads-need>' ]"))
     terraform.append(app_collection_terraform(placement, sources, "workload-web",
                                               'destination_fqdns = ["<fqdn-your-workloads-need>"]'))
+    # The placeholder is in the plan too: the diff shows where the FQDNs go, and it must be filled in.
+    changes.extend(app_collection_changes(placement, sources, "workload-web",
+                                          {"targetFqdns": ["<fqdn-your-workloads-need>"]}))
+
+
+def _fix_rule(topology: Topology, firewall: Firewall, rule: Rule, steps: list[str], az: list[str],
+              bicep: list[str], terraform: list[str], changes: list[Change]) -> None:
+    """Take 80 and 443 out of the bypassing rule, or remove it when it carries nothing else."""
+    ruleset = ruleset_for(topology, firewall)
+    kept = port_specs(_without_web(rule.ports).ranges)
+    at = rule_at(topology, ruleset, rule)
     if kept:
         steps.append(f"Narrow {rule.label} to destination ports {', '.join(kept)} (drop 80 and 443) "
                      "so HTTP(S) reaches the application rules.")
         az.extend(_narrow_commands(topology, ruleset, rule, kept))
+        change = property_change(at, "destinationPorts", kept) if at is not None else None
+        changes.extend([change] if change is not None else [])
     else:
-        steps.append(f"Remove {rule.label}: it only carries HTTP(S), which the application rules "
-                     "now allow by name.")
+        steps.append(f"Remove {rule.label}{with_collection(topology, ruleset, rule)}: it only "
+                     "carries HTTP(S), which the application rules now allow by name.")
         az.append(remove_command(topology, ruleset, rule))
+        changes.extend(removal(at))
     bicep.append(_rule_bicep(rule, kept))
     terraform.append(_rule_terraform(rule, kept))
 
@@ -328,9 +359,10 @@ def _narrow_commands(topology: Topology, ruleset: RuleSet, rule: Rule, kept: lis
     protocols = " ".join(sorted("Any" if p == "any" else p.upper() for p in rule.protocols))
     return [remove_command(topology, ruleset, rule),
             f"az network firewall network-rule create --resource-group {fw.resource_group} "
-            f"--firewall-name {fw.name} --collection-name {rule.collection} --name {rule.name} "
+            f"--firewall-name {fw.name} --collection-name {rule.collection} "
+            f"{reopen_args(topology, ruleset, rule)}--name {rule.name} "
             f"--protocols {protocols} --source-addresses {' '.join(rule.sources.cidrs())} "
-            f"--destination-addresses {' '.join(rule.destinations)} --destination-ports {' '.join(kept)}"]
+            f"--destination-addresses {shell_words(rule.destinations)} --destination-ports {' '.join(kept)}"]
 
 
 def _where(rule: Rule) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -31,8 +32,9 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
+from aksfw_tui.checks.firewall_sku import append_items, set_property
 from aksfw_tui.model import ids
-from aksfw_tui.model.resources import Firewall, NatGateway
+from aksfw_tui.model.resources import Firewall, NatGateway, items, obj, props
 from aksfw_tui.model.topology import Topology
 
 METRIC = "SNATPortUtilization"
@@ -123,7 +125,20 @@ def _nat_state(topology: Topology, firewall: Firewall) -> NatState:
 
 
 def _public_ip_count(firewall: Firewall) -> int:
-    return firewall.hub_public_ip_count if firewall.virtual_hub_id else len(firewall.public_ip_ids)
+    return hub_public_ip_count(firewall) if firewall.virtual_hub_id else len(firewall.public_ip_ids)
+
+
+def hub_public_ip_count(firewall: Firewall) -> int:
+    """A secured hub's public IPs: `publicIPs.count` as configured, else the addresses listed.
+
+    Read here because Firewall.hub_public_ip_count wraps the `addresses` list in obj() and so
+    always counts 0."""
+    public = obj(obj(props(firewall.raw).get("hubIPAddresses")).get("publicIPs"))
+    count = public.get("count")
+    listed = len(items(public.get("addresses")))
+    if isinstance(count, int) and not isinstance(count, bool):
+        listed = count
+    return max(listed, firewall.hub_public_ip_count)
 
 
 def _pip_text(firewall: Firewall) -> str:
@@ -214,6 +229,11 @@ def _remediation(topology: Topology, firewall: Firewall, peak: Peak, nat: NatSta
         "(API server authorized IP ranges, partners' firewalls): with a NAT gateway, outbound "
         "traffic leaves from the NAT gateway's IPs, and the firewall's own IPs only serve DNAT.",
         f"Afterwards watch {METRIC} (Maximum) for a day of normal load.",
+        "The plan is the public IP path"
+        + (": the secured hub's public IP count." if firewall.virtual_hub_id else
+           ": its new IP configurations refer to the new public IPs by id, so create those first "
+           "(the public-ip create commands), or applying it fails. The NAT gateway path creates "
+           "resources and changes the subnet instead; it is in the commands, not in the plan."),
     )
     return Remediation(
         summary=f"Add SNAT capacity to {name}: {add} more public IP(s) or a NAT gateway on "
@@ -221,7 +241,23 @@ def _remediation(topology: Topology, firewall: Firewall, peak: Peak, nat: NatSta
         steps=steps, az_cli=tuple(az),
         bicep=_bicep(firewall, new_pips, gateway, gateway_pip, subnet_id),
         terraform=_terraform(firewall, new_pips, gateway, gateway_pip, subnet_id),
+        changes=_pip_changes(firewall, count, new_pips),
     )
+
+
+def _pip_changes(firewall: Firewall, count: int, new_pips: list[str]) -> tuple[Change, ...]:
+    """What the az commands change on the firewall: the hub's public IP count, or one IP
+    configuration per new public IP, which the commands create first in the firewall's group."""
+    if firewall.virtual_hub_id:
+        change = set_property(firewall.id, firewall.raw,
+                              ("properties", "hubIPAddresses", "publicIPs", "count"), count + len(new_pips))
+        return (change,) if change else ()
+    prefix = (f"/subscriptions/{firewall.subscription}/resourceGroups/{firewall.resource_group}"
+              "/providers/Microsoft.Network/publicIPAddresses/")
+    return append_items(firewall.id, firewall.raw, ("properties", "ipConfigurations"), [
+        {"name": f"ipconfig-{count + index + 1:02d}", "properties": {"publicIPAddress": {"id": prefix + pip}}}
+        for index, pip in enumerate(new_pips)
+    ])
 
 
 def _fresh_names(prefix: str, count: int, add: int, existing: set[str]) -> list[str]:
@@ -241,7 +277,10 @@ def _nat_gateway_ips(firewall: Firewall, peak: Peak, nat: NatState) -> Remediati
     rg = ids.resource_group_of(nat.gateway_id) or firewall.resource_group
     current = list(gateway.public_ip_ids) if gateway else []
     new_pip = f"pip-{name}-{len(current) + 1:02d}"
-    all_ips = " ".join([*(ids.name_of(i) for i in current), new_pip])
+    # `--public-ip-addresses` replaces the whole list: name every current IP (by id when it lives
+    # in another group), and never drop IPs we could not see.
+    kept = [ids.name_of(i) if (ids.resource_group_of(i) or "").lower() == rg.lower() else i for i in current]
+    all_ips = " ".join([*kept, new_pip] if gateway else ["<its-current-public-ips>", new_pip])
     return Remediation(
         summary=f"Add public IPs to NAT gateway {name}, which provides {firewall.name}'s SNAT ports",
         steps=(
@@ -249,6 +288,13 @@ def _nat_gateway_ips(firewall: Firewall, peak: Peak, nat: NatState) -> Remediati
             "64,512 ports (up to 16 IPs).",
             "Allow-list the new address wherever the current egress IPs are (API server "
             "authorized IP ranges, partners' firewalls) before adding it.",
+            f"Create {new_pip} first (the first command): the plan adds it to {name} by id, and "
+            "applying it before the public IP exists fails."
+            if gateway is not None else
+            f"NAT gateway {name} is not in the snapshot, so the plan cannot show its public IP list: "
+            f"put its current public IPs (az network nat gateway show --resource-group {rg} --name "
+            f"{name} --query publicIpAddresses) before {new_pip} in the update command, which "
+            "replaces the list.",
             f"Afterwards watch {METRIC} (Maximum) for a day of normal load.",
         ),
         az_cli=(
@@ -278,6 +324,11 @@ resource "azurerm_nat_gateway_public_ip_association" "{_tf(new_pip)}" {{
   public_ip_address_id = azurerm_public_ip.{_tf(new_pip)}.id
 }}
 """,
+        # Seen: append to its list. Not seen: no `before` to show, so no plan (never invented).
+        changes=append_items(gateway.id, gateway.raw, ("properties", "publicIpAddresses"), [{
+            "id": f"/subscriptions/{ids.subscription_of(nat.gateway_id) or firewall.subscription}"
+                  f"/resourceGroups/{rg}/providers/Microsoft.Network/publicIPAddresses/{new_pip}"}])
+        if gateway is not None else (),
     )
 
 

@@ -14,9 +14,11 @@ logs the hit and lets it through: medium.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -31,6 +33,7 @@ from aksfw_tui.checks.firewall_sku import (
     CLI_EXTENSION,
     ChainMode,
     policy_chain_mode,
+    set_property,
     upgrade_remediation,
 )
 from aksfw_tui.model.resources import Firewall, FirewallPolicy
@@ -162,6 +165,7 @@ def _policy_remediation(firewall: Firewall, policy: FirewallPolicy,
   threat_intelligence_mode = "Deny"
 }}
 """,
+        changes=_deny(policy.id, policy.raw),
     )
 
 
@@ -185,7 +189,14 @@ def _classic_remediation(firewall: Firewall) -> Remediation:
 """,
         terraform=(f'# In azurerm_firewall "{_tf_name(firewall.name)}" '
                    f'(resource group {firewall.resource_group}):\n#   threat_intel_mode = "Deny"\n'),
+        changes=_deny(firewall.id, firewall.raw),
     )
+
+
+def _deny(resource_id: str, raw: Mapping[str, Any]) -> tuple[Change, ...]:
+    """threatIntelMode lives at the same place on a policy and on a classic firewall."""
+    change = set_property(resource_id, raw, ("properties", "threatIntelMode"), "Deny")
+    return (change,) if change else ()
 
 
 def _tf_name(name: str) -> str:

@@ -10,7 +10,8 @@ FQDN tag) keep working without the two ports, so when only the ports are missing
 The second half of this module is shared with required-egress (the other check that asks the
 evaluator about a cluster's own egress): which clusters egress through a firewall, the node
 subnets as flow sources, how several candidate verdicts combine, and the rule remediation (new
-Allow collections placed before whatever denies the flow, rendered as az CLI, Bicep and Terraform).
+Allow collections placed before whatever denies the flow, rendered as az CLI, Bicep and Terraform,
+and as a plan: appends to the existing rule collection group or classic firewall).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from itertools import chain
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -340,6 +342,7 @@ class Placement:
     group_exists: bool
     priorities: tuple[int, ...]
     notes: tuple[str, ...]
+    group_id: str = ""  # the existing group's id ('' for a new group and classic rules)
 
 
 def rule_remediation(topology: Topology, cluster: Cluster, fixes: Sequence[RuleFix],
@@ -349,15 +352,17 @@ def rule_remediation(topology: Topology, cluster: Cluster, fixes: Sequence[RuleF
     az: list[str] = []
     bicep: list[str] = []
     terraform: list[str] = []
+    changes: list[Change] = []
     for fix in fixes:
         place = _placement(topology, fix)
         steps.extend(_steps(fix, place))
         az.extend(_az(fix, place))
         bicep.append(_bicep(fix, place))
         terraform.append(_terraform(fix, place))
+        changes.extend(_changes(fix, place))
     steps.append(f"Re-run the audit on a fresh export to confirm {cluster.name}'s flows are allowed.")
     return Remediation(summary=summary, steps=tuple(steps), az_cli=tuple(dict.fromkeys(az)),
-                       bicep="\n".join(bicep), terraform="\n".join(terraform))
+                       bicep="\n".join(bicep), terraform="\n".join(terraform), changes=tuple(changes))
 
 
 def _placement(topology: Topology, fix: RuleFix) -> Placement:
@@ -395,7 +400,7 @@ def _placement(topology: Topology, fix: RuleFix) -> Placement:
                    default=None)
 
     return Placement(policy, name, rg, target.name, target.priority or 0, True,
-                     _priorities(fix, used, below), tuple(notes))
+                     _priorities(fix, used, below), tuple(notes), target.id)
 
 
 def _classic_placement(fix: RuleFix) -> Placement:
@@ -523,6 +528,47 @@ def _az(fix: RuleFix, place: Placement) -> list[str]:
                f"--collection-name {collection.name} --name {rule.name} "
                f"{_rule_args(rule, fix.sources, classic=False)}" for rule in rest]
     return az
+
+
+def _changes(fix: RuleFix, place: Placement) -> list[Change]:
+    """The new collections appended to the existing group or the classic firewall's collections;
+    nothing when they go into a new group (a new resource, in the snippets only)."""
+    classic = not place.policy_name
+    if not classic and not (place.group_exists and place.group_id):
+        return []
+    changes = []
+    for collection, priority in zip(fix.collections, place.priorities, strict=True):
+        rules = [_rule_json(r, fix.sources, classic) for r in collection.rules]
+        if classic:
+            changes.append(Change(fix.firewall.id, "add",
+                                  f"/properties/{_kind_word(collection.kind)}RuleCollections/-",
+                                  {"name": collection.name,
+                                   "properties": {"priority": priority, "action": {"type": "Allow"},
+                                                  "rules": rules}}))
+        else:
+            changes.append(Change(place.group_id, "add", "/properties/ruleCollections/-",
+                                  {"ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+                                   "name": collection.name, "priority": priority,
+                                   "action": {"type": "Allow"}, "rules": rules}))
+    return changes
+
+
+def _rule_json(rule: NewRule, sources: Sequence[str], classic: bool) -> dict[str, Any]:
+    """A new rule as ARM JSON: the classic schema, or the policy schema with its ruleType."""
+    network = rule.kind is Kind.NETWORK
+    out: dict[str, Any] = {} if classic else {"ruleType": "NetworkRule" if network else "ApplicationRule"}
+    out |= {"name": rule.name, "sourceAddresses": list(sources)}
+    if network:
+        out |= {"protocols" if classic else "ipProtocols": list(rule.protocols),
+                "destinationAddresses": list(rule.destinations), "destinationPorts": list(rule.ports)}
+        return out
+    out["protocols"] = [{"protocolType": kind, "port": int(port)}
+                        for kind, _, port in (p.partition(":") for p in rule.protocols)]
+    if rule.fqdns:
+        out["targetFqdns"] = list(rule.fqdns)
+    else:
+        out["fqdnTags"] = list(rule.fqdn_tags)
+    return out
 
 
 def _list(values: Iterable[str], quote: str = "'") -> str:

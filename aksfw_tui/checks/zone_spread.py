@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 from aksfw_tui.checks.base import (
+    Change,
     Check,
     Remediation,
     Result,
@@ -32,8 +33,10 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
+from aksfw_tui.checks.firewall_sku import append_items, json_pointer
+from aksfw_tui.checks.snat_utilisation import hub_public_ip_count
 from aksfw_tui.model import ids
-from aksfw_tui.model.resources import Cluster, Firewall, NodePool, PublicIp, items, props, text
+from aksfw_tui.model.resources import Cluster, Firewall, NodePool, PublicIp, items, props, ref, text
 from aksfw_tui.model.topology import Topology
 
 ALL_ZONES = ("1", "2", "3")
@@ -166,7 +169,7 @@ def _recreate_firewall(topology: Topology, firewall: Firewall) -> Remediation:
     if firewall.virtual_hub_id:
         az.append(f"az network firewall create --resource-group {rg} --name {name} --location {region} "
                   f"--sku AZFW_Hub --tier {tier} --zones 1 2 3 --vhub {firewall.virtual_hub_id} "
-                  f"--public-ip-count {max(firewall.hub_public_ip_count, 1)}{policy}")
+                  f"--public-ip-count {max(hub_public_ip_count(firewall), 1)}{policy}")
     else:
         az.append(f"az network firewall create --resource-group {rg} --name {name} --location {region} "
                   f"--sku AZFW_VNet --tier {tier} --zones 1 2 3{policy}")
@@ -268,10 +271,10 @@ def _firewall_terraform(firewall: Firewall, plan: list[PipPlan], subnet_id: str)
 
 """
     configs = ""
-    for i, ref in enumerate(refs):
+    for i, pip_ref in enumerate(refs):
         subnet = f'    subnet_id            = "{subnet_id}"\n' if i == 0 else ""
         configs += (f'\n  ip_configuration {{\n    name                 = "ipconfig-{i + 1:02d}"\n{subnet}'
-                    f"    public_ip_address_id = {ref}\n  }}\n")
+                    f"    public_ip_address_id = {pip_ref}\n  }}\n")
     policy = f'  firewall_policy_id  = "{firewall.policy_id}"\n' if firewall.policy_id else ""
     return f"""# Changing zones forces replacement: terraform plan shows {firewall.name} as -/+ (destroyed
 # and recreated). Apply it in a maintenance window.
@@ -314,8 +317,10 @@ def _replace_pips(firewall: Firewall, bad_pips: list[PublicIp]) -> Remediation:
             f"{first_bad[0].name} sits on the firewall's first IP configuration (the one holding "
             "AzureFirewallSubnet), which cannot be deleted: swap it by deallocating the firewall "
             "and allocating it again with the new public IPs (Azure PowerShell Deallocate() / "
-            "Allocate(); egress stops meanwhile)."
+            "Allocate(); egress stops meanwhile). That swap is manual: the plan does not hold it."
         )
+    steps.append("Create the new public IPs first (the public-ip create commands): the plan's new IP "
+                 "configurations refer to them by id, and applying it before they exist fails.")
     bicep_zones = ", ".join(f"'{z}'" for z in firewall.zones)
     tf_zones = ", ".join(f'"{z}"' for z in firewall.zones)
     bicep = "".join(f"""resource {_tf(p.name)}_zr 'Microsoft.Network/publicIPAddresses@2024-05-01' = {{
@@ -343,7 +348,33 @@ def _replace_pips(firewall: Firewall, bad_pips: list[PublicIp]) -> Remediation:
         summary=f"Replace {', '.join(p.name for p in bad_pips)} on {name} with zone-redundant "
                 "public IPs (a public IP's zones cannot be changed)",
         steps=tuple(steps), az_cli=tuple(az), bicep=bicep, terraform=terraform,
+        changes=_pip_changes(firewall, bad_pips),
     )
+
+
+def _pip_changes(firewall: Firewall, bad_pips: list[PublicIp]) -> tuple[Change, ...]:
+    """The az commands' effect on the firewall: an IP configuration per new public IP (created
+    first, in the firewall's resource group), and the old configurations removed, except the
+    first one (it holds the subnet; its swap is the manual deallocate/allocate)."""
+    prefix = (f"/subscriptions/{firewall.subscription}/resourceGroups/{firewall.resource_group}"
+              "/providers/Microsoft.Network/publicIPAddresses/")
+    added = append_items(firewall.id, firewall.raw, ("properties", "ipConfigurations"), [
+        {"name": f"ipconfig-zr-{index + 1:02d}",
+         "properties": {"publicIPAddress": {"id": f"{prefix}{pip.name}-zr"}}}
+        for index, pip in enumerate(bad_pips)
+    ])
+    removed: list[tuple[int, Change]] = []
+    configs = items(props(firewall.raw).get("ipConfigurations"))
+    for pip in bad_pips:
+        for position, config in enumerate(configs):
+            if (ids.key(ref(props(config).get("publicIPAddress"))) == pip.key
+                    and not ref(props(config).get("subnet"))):
+                removed.append((position, Change(firewall.id, "remove",
+                                                 json_pointer("properties", "ipConfigurations", position),
+                                                 before=dict(config))))
+    # Appends first (the firewall never has fewer public IPs than now), then the removals highest
+    # index first, so the earlier indexes stay valid; appending does not move them.
+    return (*added, *(c for _, c in sorted(removed, key=lambda entry: -entry[0])))
 
 
 # -- cluster -------------------------------------------------------------------------------------
