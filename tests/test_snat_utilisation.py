@@ -233,3 +233,12 @@ def test_the_secured_hub_plan_raises_the_public_ip_count() -> None:
     assert result.result.remediation is not None
     assert result.result.remediation.az_cli == (
         "az network firewall update --resource-group rg-hub --name fw-hub --public-ip-count 2",)
+
+
+def test_secured_hub_public_addresses_are_counted() -> None:
+    from aksfw_tui.model.resources import Firewall
+
+    hub = Firewall.parse({"id": "/subscriptions/x/resourceGroups/r/providers/Microsoft.Network/azureFirewalls/f",
+                          "properties": {"hubIPAddresses": {"publicIPs": {
+                              "addresses": [{"address": "20.1.2.3"}, {"address": "20.1.2.4"}]}}}})
+    assert hub.hub_public_ip_count == 2

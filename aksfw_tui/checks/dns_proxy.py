@@ -33,7 +33,7 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.firewall_sku import set_property
+from aksfw_tui.checks.patch import set_property
 from aksfw_tui.firewall.rules import Kind, Rule, ruleset_for
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import Firewall, FirewallPolicy, VirtualNetwork

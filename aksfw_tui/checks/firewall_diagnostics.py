@@ -32,7 +32,7 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.firewall_sku import set_property
+from aksfw_tui.checks.patch import set_property
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import DiagnosticSetting, Firewall, items, props, text
 from aksfw_tui.model.topology import Topology

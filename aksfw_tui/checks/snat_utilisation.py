@@ -32,7 +32,7 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.firewall_sku import append_items, set_property
+from aksfw_tui.checks.patch import append_items, set_property
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import Firewall, NatGateway, items, obj, props
 from aksfw_tui.model.topology import Topology
@@ -129,10 +129,8 @@ def _public_ip_count(firewall: Firewall) -> int:
 
 
 def hub_public_ip_count(firewall: Firewall) -> int:
-    """A secured hub's public IPs: `publicIPs.count` as configured, else the addresses listed.
-
-    Read here because Firewall.hub_public_ip_count wraps the `addresses` list in obj() and so
-    always counts 0."""
+    """A secured hub's public IPs: `publicIPs.count` as configured (it can exceed the addresses
+    an export lists while they are being allocated), else the addresses listed."""
     public = obj(obj(props(firewall.raw).get("hubIPAddresses")).get("publicIPs"))
     count = public.get("count")
     listed = len(items(public.get("addresses")))

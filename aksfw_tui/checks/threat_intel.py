@@ -33,9 +33,9 @@ from aksfw_tui.checks.firewall_sku import (
     CLI_EXTENSION,
     ChainMode,
     policy_chain_mode,
-    set_property,
     upgrade_remediation,
 )
+from aksfw_tui.checks.patch import set_property
 from aksfw_tui.model.resources import Firewall, FirewallPolicy
 from aksfw_tui.model.topology import Topology
 

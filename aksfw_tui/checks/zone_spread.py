@@ -33,7 +33,7 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.firewall_sku import append_items, json_pointer
+from aksfw_tui.checks.patch import append_items, json_pointer
 from aksfw_tui.checks.snat_utilisation import hub_public_ip_count
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import Cluster, Firewall, NodePool, PublicIp, items, props, ref, text

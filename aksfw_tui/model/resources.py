@@ -324,7 +324,7 @@ class Firewall(Resource):
             additional_properties=obj(p.get("additionalProperties")),
             ip_configurations=configs,
             hub_private_ip=text(hub.get("privateIPAddress")),
-            hub_public_ip_count=len(items(obj(obj(hub.get("publicIPs")).get("addresses")))),
+            hub_public_ip_count=len(items(obj(hub.get("publicIPs")).get("addresses"))),
             virtual_hub_id=ref(p.get("virtualHub")),
         )
 
