@@ -283,3 +283,31 @@ def test_a_public_load_balancer_service_has_no_arm_plan() -> None:
     # AKS owns the load balancer: the fix is a Kubernetes annotation, nothing to patch in ARM
     fix = arm.finding(arm.baseline() + ing.public_lb(), CHECK, "aks-prod").result.remediation
     assert fix is not None and fix.changes == ()
+
+
+def test_dnat_on_a_firewall_in_an_unpeered_landing_zone_is_not_an_entry() -> None:
+    """Landing zones reuse address space: a DNAT on a firewall whose VNet neither is nor peers
+    with the cluster's VNets cannot reach the cluster, even to the same private IP."""
+    other_sub = "0b7c2d4e-9f1a-4b3c-8d5e-6f7a8b9c0d1e"
+    other_vnet = arm.rid(other_sub, "rg-lz2", "Microsoft.Network/virtualNetworks", "vnet-lz2-hub")
+    other_policy = arm.rid(other_sub, "rg-lz2", "Microsoft.Network/firewallPolicies", "fwpol-lz2")
+    other_pip = arm.rid(other_sub, "rg-lz2", "Microsoft.Network/publicIPAddresses", "pip-fw-lz2")
+    fw_lz2 = arm.rid(other_sub, "rg-lz2", "Microsoft.Network/azureFirewalls", "fw-lz2")
+    resources = [*arm.baseline(), ing.internal_lb()]
+    resources += [
+        arm.vnet(other_sub, "rg-lz2", "vnet-lz2-hub", ["10.0.0.0/16"], [("AzureFirewallSubnet", "10.0.1.0/26", None)]),
+        arm.public_ip(other_sub, "rg-lz2", "pip-fw-lz2", "20.50.1.1", f"{fw_lz2}/azureFirewallIpConfigurations/ipconfig-01"),
+        arm.firewall(other_sub, "rg-lz2", "fw-lz2", "10.0.1.4", f"{other_vnet}/subnets/AzureFirewallSubnet",
+                     [other_pip], policy_id=other_policy),
+        arm.policy(other_sub, "rg-lz2", "fwpol-lz2", [f"{other_policy}/ruleCollectionGroups/rcg-dnat"]),
+        arm.rcg(other_policy, "rcg-dnat", 100, [arm.nat_collection("publish", 100, [
+            arm.nat_rule("same-ip-elsewhere", "20.50.1.1", "443", ing.ILB_IP, "443")])]),
+    ]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.NOT_APPLICABLE, result.result.message
+    # peered with the cluster's spoke, the same rule is an entry
+    arm.find(resources, "vnet-spoke")["properties"]["virtualNetworkPeerings"].append(
+        {"name": "to-lz2", "properties": {"remoteVirtualNetwork": {"id": other_vnet}, "peeringState": "Connected"}})
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert "same-ip-elsewhere" in result.result.message or "20.50.1.1" in result.result.message

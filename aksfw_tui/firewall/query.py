@@ -453,7 +453,7 @@ def _route_path(topology: Topology, table: RouteTable | None, route: Route) -> P
     where = f"route {route.name} ({route.prefix_text} → {route.next_hop_type} {ip}".rstrip() + ")"
     where += f" in {table.name}" if table else ""
     if hop == "virtualappliance":
-        firewall = topology.firewall_by_private_ip(ip)
+        firewall = topology.firewall_by_private_ip(ip, topology.route_table_vnet(table) if table else "")
         if firewall is not None:
             return Path(Hop.FIREWALL, f"{where}: firewall {firewall.name}", firewall, route)
         vnet = topology.vnet_containing(ip)

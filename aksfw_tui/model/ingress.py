@@ -112,7 +112,13 @@ def cluster_load_balancers(topology: Topology, cluster: Cluster) -> list[LoadBal
     node_rg = cluster.node_resource_group.lower()
     if not node_rg:
         return []
-    return [lb for lb in topology.load_balancers if lb.resource_group.lower() == node_rg]
+    index = topology.cache.get("load_balancers_by_group")
+    if index is None:  # asked once per address per cluster: index by resource group once
+        index = {}
+        for lb in topology.load_balancers:
+            index.setdefault(lb.resource_group.lower(), []).append(lb)
+        topology.cache["load_balancers_by_group"] = index
+    return list(index.get(node_rg, []))
 
 
 def _owner_label(topology: Topology, cluster: Cluster, ip: str) -> str:
@@ -299,14 +305,14 @@ def _gateway_near(topology: Topology, gateway: AppGateway, cluster_vnets: set[st
 
 def _dnat_entries(topology: Topology, cluster: Cluster, gaps: list[str]) -> Iterable[Entry]:
     for firewall in topology.firewalls:
+        if not _firewall_concerns(topology, firewall, cluster):
+            continue  # its DNAT cannot reach the cluster's private addresses, whatever they say
         ruleset = ruleset_for(topology, firewall)
         for rule in ruleset.rules:
             if rule.kind is not Kind.DNAT:
                 continue
             if rule.action is Action.UNKNOWN:
-                if _firewall_concerns(topology, firewall, cluster):
-                    gaps.append(f"DNAT rules of firewall {firewall.name} could not be read "
-                                f"({rule.gap})")
+                gaps.append(f"DNAT rules of firewall {firewall.name} could not be read ({rule.gap})")
                 continue
             yield from _dnat_rule_entries(topology, cluster, firewall, rule)
 
@@ -343,19 +349,25 @@ def _dnat_rule_entries(topology: Topology, cluster: Cluster, firewall: Firewall,
 
 
 def _firewall_concerns(topology: Topology, firewall: Firewall, cluster: Cluster) -> bool:
-    """Could this firewall's unreadable DNAT rules publish the cluster? Yes when it is the
-    cluster's firewall or sits in a VNet peered with (or equal to) one of the cluster's."""
+    """Could this firewall's DNAT rules reach the cluster's private addresses? Yes when it is the
+    cluster's firewall, sits in a VNet peered with (or equal to) one of the cluster's (peering is
+    not transitive), or its VNet is not in the snapshot (cannot rule it out). A firewall in an
+    unrelated VNet cannot, even where address spaces overlap between landing zones."""
     egress = topology.cluster_egress(cluster)
     if any(f.key == firewall.key for f in egress.firewalls):
         return True
     cluster_vnets = _cluster_vnet_keys(topology, cluster)
-    for config in firewall.ip_configurations:
-        if not config.subnet_id:
-            continue
-        vnet_key = ids.key(ids.parent_of(config.subnet_id))
+    cluster_vnet_views = [v for v in map(topology.vnet, cluster_vnets) if v is not None]
+    cluster_peers = {ids.key(p.remote_vnet_id) for v in cluster_vnet_views for p in v.peerings}
+    vnet_keys = {ids.key(ids.parent_of(c.subnet_id)) for c in firewall.ip_configurations if c.subnet_id}
+    if not vnet_keys:
+        return True  # a secured-hub firewall or one exported without its subnet: might reach it
+    for vnet_key in vnet_keys:
         vnet = topology.vnet(vnet_key)
-        peers = {ids.key(p.remote_vnet_id) for p in vnet.peerings} if vnet else set()
-        if ({vnet_key} | peers) & cluster_vnets:
+        if vnet is None:
+            return True
+        peers = {ids.key(p.remote_vnet_id) for p in vnet.peerings}
+        if ({vnet_key} | peers) & cluster_vnets or vnet_key in cluster_peers:
             return True
     return False
 

@@ -179,7 +179,7 @@ class Topology:
             self._edge(cluster.id, cluster.api_server_subnet_id, "api_server_in")
         for table in self.route_tables:
             for route in table.routes:
-                hop_owner = self.firewall_by_private_ip(route.next_hop_ip)
+                hop_owner = self.firewall_by_private_ip(route.next_hop_ip, self.route_table_vnet(table))
                 if route.next_hop_type.lower() == "virtualappliance" and hop_owner:
                     self._edge(table.id, hop_owner.id, "next_hop", route=route.name)
 
@@ -287,12 +287,43 @@ class Topology:
 
     # -- addresses -------------------------------------------------------------------------------
 
-    def firewall_by_private_ip(self, ip: str) -> Firewall | None:
-        index = self.cache.get("firewall_by_ip")
+    def firewall_by_private_ip(self, ip: str, from_vnet_id: str = "") -> Firewall | None:
+        """The Azure Firewall that owns `ip`. Landing zones may reuse address space, so with
+        several owners the one in `from_vnet_id` or a VNet peered with it is meant (peering is
+        how a route's next hop is reached); an ambiguous answer is None, never a guess."""
+        index: dict[str, list[Firewall]] | None = self.cache.get("firewalls_by_ip")
         if index is None:
-            index = {fw.private_ip: fw for fw in self.firewalls if fw.private_ip}
-            self.cache["firewall_by_ip"] = index
-        return index.get(ip.strip())
+            index = {}
+            for fw in self.firewalls:
+                if fw.private_ip:
+                    index.setdefault(fw.private_ip, []).append(fw)
+            self.cache["firewalls_by_ip"] = index
+        owners = index.get(ip.strip(), [])
+        if len(owners) <= 1 or not from_vnet_id:
+            return owners[0] if len(owners) == 1 else None
+        reachable = self._peered_vnet_keys(from_vnet_id)
+        near = [fw for fw in owners
+                if any(ids.key(ids.parent_of(c.subnet_id)) in reachable
+                       for c in fw.ip_configurations if c.subnet_id)]
+        return near[0] if len(near) == 1 else None
+
+    def route_table_vnet(self, table: RouteTable) -> str:
+        """The VNet whose subnets use the table (route tables serve subnets of one VNet)."""
+        for subnet_id in table.subnet_ids:
+            return ids.parent_of(subnet_id)
+        user = next((s for s in self.subnets.values() if ids.key(s.route_table_id) == table.key), None)
+        return user.vnet_id if user else ""
+
+    def _peered_vnet_keys(self, vnet_id: str) -> set[str]:
+        """The VNet and those it peers with, seen from either side of the peering."""
+        key = ids.key(vnet_id)
+        found = {key}
+        vnet = self.vnet(vnet_id)
+        if vnet is not None:
+            found |= {ids.key(p.remote_vnet_id) for p in vnet.peerings}
+        found |= {other.key for other in self.vnets
+                  if any(ids.key(p.remote_vnet_id) == key for p in other.peerings)}
+        return found
 
     def vnet_containing(self, ip: str) -> VirtualNetwork | None:
         parsed = address(ip)
@@ -374,7 +405,7 @@ class Topology:
             return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
                                 f"route {default.name} (0.0.0.0/0) in {table.name} has next hop "
                                 f"{default.next_hop_type or 'none'}, not a firewall", **base)
-        firewall = self.firewall_by_private_ip(default.next_hop_ip)
+        firewall = self.firewall_by_private_ip(default.next_hop_ip, subnet.vnet_id)
         if firewall is None:
             return self._unowned_next_hop(subnet_id, default, base)
         bypass = tuple(self._bypass_routes(table, firewall))

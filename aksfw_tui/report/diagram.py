@@ -126,7 +126,7 @@ def _route_tables(topology: Topology, diagram: Diagram) -> None:
     for table in topology.route_tables:
         hops: dict[str, list[str]] = {}
         for route in table.routes:
-            firewall = topology.firewall_by_private_ip(route.next_hop_ip)
+            firewall = topology.firewall_by_private_ip(route.next_hop_ip, topology.route_table_vnet(table))
             if route.next_hop_type.lower() == "virtualappliance" and firewall:
                 hops.setdefault(firewall.key, []).append(f"{route.prefix_text} → {route.next_hop_ip}")
         for firewall_key, labels in hops.items():
