@@ -271,6 +271,8 @@ def _gateway_entries(topology: Topology, cluster: Cluster, gaps: list[str]) -> I
             gaps.append(f"App Gateway {gateway.name} was exported without its properties; its "
                         "listeners might publish this cluster")
             continue
+        if not _gateway_may_reach(topology, gateway, cluster_vnets):
+            continue
         frontends = {ids.key(f.id): f for f in gateway.frontends}
         unresolved: list[str] = []
         for listener in gateway.listeners:
@@ -298,9 +300,16 @@ def _gateway_near(topology: Topology, gateway: AppGateway, cluster_vnets: set[st
     vnet_key = ids.key(_gateway_vnet(gateway))
     if not vnet_key:
         return False
-    vnet = topology.vnet(vnet_key)
-    peers = {ids.key(p.remote_vnet_id) for p in vnet.peerings} if vnet else set()
-    return bool(({vnet_key} | peers) & cluster_vnets)
+    return bool(topology.peered_vnet_keys(vnet_key) & cluster_vnets)
+
+
+def _gateway_may_reach(topology: Topology, gateway: AppGateway, cluster_vnets: set[str]) -> bool:
+    """Can the gateway's backends be the cluster's private addresses? Not from an unpeered VNet
+    (landing zones reuse address space); yes when its VNet is not in the snapshot (cannot tell)."""
+    vnet_key = ids.key(_gateway_vnet(gateway))
+    if not vnet_key or topology.vnet(vnet_key) is None:
+        return True
+    return _gateway_near(topology, gateway, cluster_vnets)
 
 
 def _dnat_entries(topology: Topology, cluster: Cluster, gaps: list[str]) -> Iterable[Entry]:
@@ -331,7 +340,10 @@ def _dnat_rule_entries(topology: Topology, cluster: Cluster, firewall: Firewall,
                     resource_id=firewall.id, rule=rule.label)
         return
     # A DNAT to an App Gateway's private frontend: the gateway's listeners carry it on.
+    cluster_vnets = _cluster_vnet_keys(topology, cluster)
     for gateway in topology.app_gateways:
+        if not _gateway_may_reach(topology, gateway, cluster_vnets):
+            continue
         for frontend in gateway.frontends:
             if not frontend.private_ip or frontend.private_ip != rule.translated:
                 continue

@@ -301,7 +301,7 @@ class Topology:
         owners = index.get(ip.strip(), [])
         if len(owners) <= 1 or not from_vnet_id:
             return owners[0] if len(owners) == 1 else None
-        reachable = self._peered_vnet_keys(from_vnet_id)
+        reachable = self.peered_vnet_keys(from_vnet_id)
         near = [fw for fw in owners
                 if any(ids.key(ids.parent_of(c.subnet_id)) in reachable
                        for c in fw.ip_configurations if c.subnet_id)]
@@ -314,16 +314,19 @@ class Topology:
         user = next((s for s in self.subnets.values() if ids.key(s.route_table_id) == table.key), None)
         return user.vnet_id if user else ""
 
-    def _peered_vnet_keys(self, vnet_id: str) -> set[str]:
+    def peered_vnet_keys(self, vnet_id: str) -> set[str]:
         """The VNet and those it peers with, seen from either side of the peering."""
+        index: dict[str, set[str]] | None = self.cache.get("peers")
+        if index is None:  # built once: a peering may be exported on one side only
+            index = {}
+            for vnet in self.vnets:
+                for peering in vnet.peerings:
+                    remote = ids.key(peering.remote_vnet_id)
+                    index.setdefault(vnet.key, set()).add(remote)
+                    index.setdefault(remote, set()).add(vnet.key)
+            self.cache["peers"] = index
         key = ids.key(vnet_id)
-        found = {key}
-        vnet = self.vnet(vnet_id)
-        if vnet is not None:
-            found |= {ids.key(p.remote_vnet_id) for p in vnet.peerings}
-        found |= {other.key for other in self.vnets
-                  if any(ids.key(p.remote_vnet_id) == key for p in other.peerings)}
-        return found
+        return {key} | index.get(key, set())
 
     def vnet_containing(self, ip: str) -> VirtualNetwork | None:
         parsed = address(ip)
