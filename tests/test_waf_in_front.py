@@ -311,3 +311,17 @@ def test_dnat_on_a_firewall_in_an_unpeered_landing_zone_is_not_an_entry() -> Non
     result = arm.finding(resources, CHECK, "aks-prod")
     assert result.status is Status.FAIL
     assert "same-ip-elsewhere" in result.result.message or "20.50.1.1" in result.result.message
+
+
+def test_an_app_gateway_in_an_unpeered_landing_zone_does_not_publish_the_cluster() -> None:
+    """Same backend IP as the cluster's internal LB, but from a VNet that cannot reach it."""
+    resources = _with_gateway("Detection")
+    gateway = arm.find(resources, "agw-aks")
+    lz2_vnet = arm.rid("0b7c2d4e-9f1a-4b3c-8d5e-6f7a8b9c0d1e", "rg-lz2", "Microsoft.Network/virtualNetworks",
+                       "vnet-lz2")
+    resources.append(arm.vnet("0b7c2d4e-9f1a-4b3c-8d5e-6f7a8b9c0d1e", "rg-lz2", "vnet-lz2", ["10.20.0.0/16"],
+                              [("snet-appgw", "10.20.8.0/24", None)]))
+    for config in gateway["properties"]["gatewayIPConfigurations"]:
+        config["properties"]["subnet"]["id"] = f"{lz2_vnet}/subnets/snet-appgw"
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.NOT_APPLICABLE, result.result.message
