@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="audit the bundled hub-spoke demo export")
     source.add_argument("--from-export", metavar="PATH",
                         help="audit an export: a JSON file or a directory of JSON files")
+    source.add_argument("--live", action="store_true",
+                        help="audit live Azure (implied by --subscription and --all-subscriptions); "
+                             "the subscription defaults to AZURE_SUBSCRIPTION_ID, then the Azure "
+                             "CLI's current one")
     parser.add_argument("--headless", action="store_true",
                         help="print the report instead of opening the app")
     parser.add_argument("--json", action="store_true",
@@ -48,7 +52,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-mouse", action="store_true",
                         help="leave the mouse to the terminal (text selection) in the app")
     parser.add_argument("--version", action="version", version=f"aksfw-tui {__version__}")
+    _live_arguments(parser)
     return parser
+
+
+def _live_arguments(parser: argparse.ArgumentParser) -> None:
+    from aksfw_tui.sources.credentials import AUTH_METHODS
+
+    live = parser.add_argument_group("live Azure")
+    live.add_argument("--subscription", metavar="ID", action="append", dest="subscriptions", default=[],
+                      help="a subscription to audit (repeatable)")
+    live.add_argument("--all-subscriptions", action="store_true",
+                      help="audit every enabled subscription the credential can read")
+    live.add_argument("--tenant-id", metavar="TENANT", help="the Entra ID tenant to sign in to")
+    live.add_argument("--auth", choices=AUTH_METHODS, default="default",
+                      help="how to sign in (default: DefaultAzureCredential; access-token reads "
+                           "AZURE_ACCESS_TOKEN; device-code and browser need a person, not --headless)")
+    live.add_argument("--cloud", choices=("AzureCloud", "AzureUSGovernment", "AzureChinaCloud"),
+                      default="AzureCloud", help="the Azure cloud (default AzureCloud)")
+    live.add_argument("--arm-endpoint", metavar="URL",
+                      help="the Resource Manager URL of a private cloud such as Azure Stack Hub "
+                           "(https; plain http only for loopback addresses)")
+    live.add_argument("--metrics-window", metavar="DURATION", default="24h",
+                      help="how far back SNAT metrics are read: 24h, 90m, 7d, PT24H (default 24h)")
+    live.add_argument("--save-snapshot", metavar="FILE",
+                      help="also write what was read as an export (--from-export FILE reads it back)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,12 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.list_checks:
             return _list_checks(args)
-        if not (args.demo or args.from_export):
-            parser.error("choose a source: --demo or --from-export PATH")
+        wants_live = bool(args.live or args.subscriptions or args.all_subscriptions)
+        if (args.demo or args.from_export) and wants_live:
+            parser.error("--subscription and --all-subscriptions read live Azure: "
+                         "not with --demo or --from-export")
+        if args.subscriptions and args.all_subscriptions:
+            parser.error("--subscription and --all-subscriptions: choose one")
+        if not (args.demo or args.from_export or wants_live):
+            parser.error("choose a source: --demo, --from-export PATH, or live Azure "
+                         "(--live, --subscription ID, --all-subscriptions)")
         return _audit(args)
     except InputError as error:
         print(f"aksfw-tui: error: {error}", file=sys.stderr)
-        return EXIT_INPUT
+        return _input_exit_code(error)
     except KeyboardInterrupt:
         return 130
     except Exception as error:
@@ -73,30 +108,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
 
 
-def _source(args: argparse.Namespace) -> Any:
+def _input_exit_code(error: InputError) -> int:
+    """3 when discovery could read nothing (DiscoveryError, only ever raised once live is loaded)."""
+    live = sys.modules.get("aksfw_tui.sources.live.options")
+    return EXIT_DISCOVERY if live is not None and isinstance(error, live.DiscoveryError) else EXIT_INPUT
+
+
+def _source(args: argparse.Namespace, headless: bool) -> Any:
     from aksfw_tui.audit import Source
 
     if args.demo:
         from aksfw_tui.sources.demo import load_demo
 
-        return Source("demo", "demo · hub-spoke reference architecture", load_demo)
-    path = args.from_export
-    if not Path(path).exists():
-        raise InputError(f"{path}: no such file or directory")
+        source = Source("demo", "demo · hub-spoke reference architecture", load_demo)
+    elif args.from_export:
+        path = args.from_export
+        if not Path(path).exists():
+            raise InputError(f"{path}: no such file or directory")
+
+        def load() -> Any:
+            from aksfw_tui.sources.export import load_export
+
+            return load_export(path)
+
+        source = Source("export", f"export · {path}", load)
+    else:
+        source = _live_source(args, headless)
+    return _saving(source, args.save_snapshot) if args.save_snapshot else source
+
+
+def _live_source(args: argparse.Namespace, headless: bool) -> Any:
+    from aksfw_tui.audit import Source
+    from aksfw_tui.sources.live import LiveOptions, discover, parse_window, validate
+
+    options = LiveOptions(
+        subscriptions=tuple(args.subscriptions), all_subscriptions=args.all_subscriptions,
+        tenant_id=args.tenant_id, auth=args.auth, cloud=args.cloud, arm_endpoint=args.arm_endpoint,
+        metrics_window=parse_window(args.metrics_window), headless=headless)
+    validate(options)  # bad flags fail now, before the app opens or anyone signs in
+    # Progress goes to stderr only headless: the app owns the terminal.
+    progress = _print_event if headless and not args.quiet else None
+    scope = ("all subscriptions" if args.all_subscriptions
+             else ", ".join(args.subscriptions) or "default subscription")
+    return Source("live", f"live · {scope}", lambda: discover(options, progress))
+
+
+def _print_event(event: Any) -> None:
+    print(f"aksfw-tui: {event}", file=sys.stderr, flush=True)
+
+
+def _saving(source: Any, path: str) -> Any:
+    """The same source, writing what it read to `path` as an export each time it loads."""
+    from aksfw_tui.audit import Source
 
     def load() -> Any:
-        from aksfw_tui.sources.export import load_export
+        from aksfw_tui.sources.live import save_snapshot
 
-        return load_export(path)
+        snapshot = source.load()
+        save_snapshot(snapshot, path)
+        return snapshot
 
-    return Source("export", f"export · {path}", load)
+    return Source(source.kind, source.label, load)
 
 
 def _audit(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    source = _source(args)
+    interactive = not args.headless and sys.stdout.isatty() and sys.stdin.isatty()
+    source = _source(args, headless=not interactive)
     if not args.headless:
-        if sys.stdout.isatty() and sys.stdin.isatty():
+        if interactive:
             from aksfw_tui.app import run_app
 
             run_app(source, settings, mouse=not args.no_mouse)
