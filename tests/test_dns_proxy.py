@@ -347,3 +347,17 @@ def test_the_classic_plan_sets_the_additional_property_under_its_dotted_key() ->
         (arm.FW_ID, "add", "/properties/additionalProperties/Network.DNS.EnableProxy", "true", None)]
     assert _plan(_classic({"Network.DNS.EnableProxy": "false"})) == [
         (arm.FW_ID, "replace", "/properties/additionalProperties/Network.DNS.EnableProxy", "true", "false")]
+
+
+def test_unknown_not_pass_when_a_subscription_that_may_hold_routed_vnets_was_unreadable() -> None:
+    from aksfw_tui.audit import audit
+    from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable
+
+    snapshot = ArmSnapshot(source={"kind": "live"})
+    for resource in arm.baseline():
+        if resource["name"] != "vnet-spoke":  # the spoke subscription answered 403
+            snapshot.add(resource)
+    snapshot.unreadable.append(Unreadable(f"/subscriptions/{arm.SPOKE_SUB}", "403 AuthorizationFailed"))
+    finding = next(f for f in audit(snapshot, [CHECK])[1] if f.subject.name == "fw-hub")
+    assert finding.status is Status.UNKNOWN
+    assert f"/subscriptions/{arm.SPOKE_SUB} (403 AuthorizationFailed)" in finding.result.message

@@ -618,8 +618,6 @@ def test_each_scope_discovery_writes_covers_exactly_what_it_could_not_read(topol
 # -- shared-code gaps live data exposes (see the live helper's report) -------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="dns_proxy passes on 'no VNet in the snapshot routes here' "
-                                       "though a whole subscription of VNets was unreadable")
 def test_dns_proxy_is_not_passed_when_the_spoke_subscription_is_unreadable(
         capsys: pytest.CaptureFixture[str]) -> None:
     with served(errors={f"^/subscriptions/{SPOKE}": 403}) as fake:
@@ -627,8 +625,6 @@ def test_dns_proxy_is_not_passed_when_the_spoke_subscription_is_unreadable(
     assert result.finding("dns-proxy", "fw-hub")["status"] != "pass"
 
 
-@pytest.mark.xfail(strict=True, reason="Topology._unowned_next_hop says not_firewall when the VNet's "
-                                       "firewalls could not be listed")
 def test_an_unreadable_firewall_list_does_not_fail_outbound_type(capsys: pytest.CaptureFixture[str]) -> None:
     with served(errors={f"^/subscriptions/{HUB}/providers/Microsoft.Network/azureFirewalls$": 403}) as fake:
         result = live_run(capsys, fake)

@@ -147,3 +147,18 @@ def test_the_plan_attaches_a_route_table_to_a_subnet_without_one() -> None:
                  "Microsoft.Network/routeTables/rt-aks-prod-egress")
     assert [(c.resource_id, c.op, c.path, c.value) for c in fix.changes] == [
         (arm.NODE_SUBNET, "add", "/properties/routeTable", {"id": new_table})]
+
+
+def test_unknown_not_fail_when_the_firewalls_of_the_next_hops_vnet_could_not_be_listed() -> None:
+    from aksfw_tui.audit import audit
+    from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable
+
+    snapshot = ArmSnapshot(source={"kind": "live"})
+    for resource in arm.baseline():
+        if resource["name"] != "fw-hub":
+            snapshot.add(resource)
+    snapshot.unreadable.append(Unreadable(f"/subscriptions/{arm.HUB_SUB}",
+                                          "403 AuthorizationFailed listing azureFirewalls"))
+    finding = next(f for f in audit(snapshot, [CHECK])[1] if f.subject.name == "aks-prod")
+    assert finding.status is Status.UNKNOWN
+    assert "next hop 10.0.1.4 lies in vnet-hub, but what runs there could not be read" in finding.result.message

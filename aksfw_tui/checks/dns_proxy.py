@@ -99,6 +99,12 @@ def evaluate(topology: Topology, firewall: Firewall) -> Result:
             "server: " + "; ".join(f"{v.name} ({'; '.join(s)})" for v, s in unseen),
             **evidence,
         )
+    hidden = topology.unreadable_scopes_holding("microsoft.network/virtualnetworks")
+    if hidden:  # "every VNet routed here" cannot hold while VNets could not be read
+        return unknown(
+            f"DNS proxy is on ({proxy.source}) and {_describe_routed(vnets, firewall)}, but VNets "
+            "that might route through it could not be read: "
+            + "; ".join(f"{h.scope} ({h.reason})" for h in hidden), **evidence)
     return passed(f"DNS proxy is on ({proxy.source}) and {_describe_routed(vnets, firewall)}",
                   **evidence)
 

@@ -67,7 +67,7 @@ def evaluate(topology: Topology, firewall: Firewall) -> Result:
     nat = _nat_state(topology, firewall)
     evidence = _evidence(firewall, peak, nat, threshold)
     if peak is None:
-        scope = topology.unreadable_scope_of(firewall.id)
+        scope = topology.unreadable_scope_of(f"{firewall.id}/providers/Microsoft.Insights/metrics")
         why = f" (metrics unreadable: {scope.reason})" if scope else ""
         return unknown(f"no metrics: no {METRIC} data points for {firewall.name} in the "
                        f"snapshot{why}", **evidence)

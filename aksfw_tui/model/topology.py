@@ -279,6 +279,17 @@ class Topology:
                 return entry
         return None
 
+    def unreadable_scopes_holding(self, type_key: str) -> list[Unreadable]:
+        """Unreadable scopes that might hold resources of this type (lower-case, e.g.
+        `microsoft.network/virtualnetworks`): whole subscriptions or resource groups, or scopes
+        named for the type. A check that needs "every X" cannot pass while one exists."""
+        found = []
+        for entry in self.unreadable:
+            scope = ids.key(entry.scope)
+            if "/providers/" not in scope or f"/providers/{type_key}" in scope:
+                found.append(entry)
+        return found
+
     def missing(self, what: str, resource_id: str) -> str:
         """The reason text for a referenced resource the snapshot lacks."""
         scope = self.unreadable_scope_of(resource_id)
@@ -419,6 +430,11 @@ class Topology:
     def _unowned_next_hop(self, subnet_id: str, route: Route, base: dict[str, Any]) -> SubnetEgress:
         ip = route.next_hop_ip
         vnet = self.vnet_containing(ip)
+        hidden = self.unreadable_scope_of(vnet.id) if vnet is not None else None
+        if vnet is not None and hidden is not None:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN,
+                                f"next hop {ip} lies in {vnet.name}, but what runs there could not "
+                                f"be read ({hidden.scope}: {hidden.reason})", **base)
         if vnet is not None:
             return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
                                 f"next hop {ip} lies in {vnet.name} but no Azure Firewall there "
