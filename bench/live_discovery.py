@@ -103,11 +103,7 @@ SERVE = """
 import json, sys
 sys.setswitchinterval(0.0005)  # many handler threads wake together after their latency: hand over fast
 sys.path.insert(0, sys.argv[1])
-import tests.fake_arm
 from tests.fake_arm import FakeArm
-# The fake writes a response's headers and body separately; on a reused keep-alive connection Nagle's
-# algorithm then holds the body until the client's delayed ACK (40 ms on Linux). ARM has no such stall.
-tests.fake_arm._Handler.disable_nagle_algorithm = True
 document = json.loads(open(sys.argv[2], encoding="utf-8").read())
 fake = FakeArm(document["resources"], document["metrics"], latency=float(sys.argv[3]), token=sys.argv[4])
 with fake:

@@ -201,6 +201,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as aiohttp expects from ARM
+    disable_nagle_algorithm = True  # headers and body go out separately: no 40 ms delayed-ACK stall
     timeout = 60  # an idle keep-alive connection is dropped eventually; stopping cuts them all at once
     server: _Server
 
@@ -458,7 +459,11 @@ class FakeArm:
 
     # -------------------------------------------------------------------------------------------- routes
     def _list_subscriptions(self, call: _Call) -> _Reply:
-        return self._page(call, [self._subscription(sub) for sub in self._subscriptions.values()])
+        # ARM lists only subscriptions the caller holds a role in: leave out those set to deny.
+        readable = [sub for sub in self._subscriptions.values()
+                    if not any(status in (401, 403) and re.search(pattern, f"/subscriptions/{sub}", re.IGNORECASE)
+                               for pattern, status in self.errors.items())]
+        return self._page(call, [self._subscription(sub) for sub in readable])
 
     def _get_subscription(self, call: _Call) -> _Reply:
         return _Reply(200, self._subscription(self._subscriptions[self._group(call, "sub")]))
@@ -510,7 +515,9 @@ class FakeArm:
                 r for r in self._resources
                 if str(r.get("id", "")).lower().startswith(prefix) and "/" not in str(r["id"])[len(prefix):]
             ]
-            return self._page(call, stored + _inline_children(parent, last))
+            seen = {str(r["id"]).lower() for r in stored}
+            inline = [c for c in _inline_children(parent, last) if str(c["id"]).lower() not in seen]
+            return self._page(call, stored + inline)
         kind = type_from_id(call.path) or "resource"
         if grandparent_id in self._by_id or not _GROUP_IN_ID.match(call.lpath):
             return arm_error(404, f"The Resource '{kind}/{last}' was not found.")
@@ -634,7 +641,8 @@ def _inline_children(parent: Mapping[str, Any] | None, child_type: str) -> list[
     properties = (parent or {}).get("properties") or {}
     for key, value in properties.items():
         if key.lower() == child_type and isinstance(value, list):
-            return [v for v in value if isinstance(v, dict) and v.get("id")]
+            # Full objects only: `{"id": ...}` alone is a reference (a policy's ruleCollectionGroups).
+            return [v for v in value if isinstance(v, dict) and v.get("id") and set(v) - {"id"}]
     return []
 
 
