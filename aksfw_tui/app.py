@@ -84,7 +84,8 @@ class AuditApp(App[None]):
     def load_audit(self) -> AuditRun | InputError:
         """The audit, or the input error that stopped it (an expected outcome, not a crash)."""
         try:
-            return AuditRun.run(self.source, self.settings, progress=self._report_stage)
+            return AuditRun.run(self.source, self.settings, progress=self._report_stage,
+                                detail=self._report_detail)
         except InputError as error:
             return error
 
@@ -94,6 +95,16 @@ class AuditApp(App[None]):
         def show() -> None:
             if isinstance(self.screen, LoadingScreen):
                 self.screen.stage(stage)
+
+        self.call_from_thread(show)
+
+    def _report_detail(self, event: object) -> None:
+        """A step of reading (live discovery: a list returned, a scope was unreadable)."""
+        from aksfw_tui.screens.loading import LoadingScreen
+
+        def show() -> None:
+            if isinstance(self.screen, LoadingScreen):
+                self.screen.detail(event)
 
         self.call_from_thread(show)
 

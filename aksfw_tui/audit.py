@@ -25,6 +25,8 @@ class Source:
     kind: str  # demo | export | live
     label: str  # what the header shows, e.g. "demo · hub-spoke reference architecture"
     load: Callable[[], ArmSnapshot]
+    load_with_progress: Callable[[Callable[[object], None]], ArmSnapshot] | None = None
+    """The same load, telling a callback each step as it happens (live discovery's events)."""
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,16 @@ class AuditRun:
     @staticmethod
     def run(source: Source, settings: Settings | None = None,
             catalogue: Sequence[Check] = CATALOGUE,
-            progress: Callable[[str], None] | None = None) -> AuditRun:
-        """Read, model and check; `progress` hears each stage's name as it starts."""
+            progress: Callable[[str], None] | None = None,
+            detail: Callable[[object], None] | None = None) -> AuditRun:
+        """Read, model and check; `progress` hears each stage's name as it starts, `detail` each
+        step of reading when the source tells them (live discovery)."""
         step = progress or (lambda _stage: None)
         step(f"Reading {source.label}")
-        snapshot = source.load()
+        if detail is not None and source.load_with_progress is not None:
+            snapshot = source.load_with_progress(detail)
+        else:
+            snapshot = source.load()
         step(f"Building the topology of {len(snapshot.resources)} resources")
         topology = Topology(snapshot, settings)
         step(f"Running {len(catalogue)} checks")

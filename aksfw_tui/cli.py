@@ -150,7 +150,8 @@ def _live_source(args: argparse.Namespace, headless: bool) -> Any:
     progress = _print_event if headless and not args.quiet else None
     scope = ("all subscriptions" if args.all_subscriptions
              else ", ".join(args.subscriptions) or "default subscription")
-    return Source("live", f"live · {scope}", lambda: discover(options, progress))
+    return Source("live", f"live · {scope}", lambda: discover(options, progress),
+                  load_with_progress=lambda tell: discover(options, tell))
 
 
 def _print_event(event: Any) -> None:
@@ -161,14 +162,15 @@ def _saving(source: Any, path: str) -> Any:
     """The same source, writing what it read to `path` as an export each time it loads."""
     from aksfw_tui.audit import Source
 
-    def load() -> Any:
+    def saved(snapshot: Any) -> Any:
         from aksfw_tui.sources.live import save_snapshot
 
-        snapshot = source.load()
         save_snapshot(snapshot, path)
         return snapshot
 
-    return Source(source.kind, source.label, load)
+    told = source.load_with_progress
+    return Source(source.kind, source.label, lambda: saved(source.load()),
+                  load_with_progress=(lambda tell: saved(told(tell))) if told else None)
 
 
 def _audit(args: argparse.Namespace) -> int:
