@@ -43,3 +43,22 @@ async def test_discovery_progress_then_the_dashboard(monkeypatch: pytest.MonkeyP
     assert any(line.startswith("✘ ") and "metrics" in line.lower() for line in seen)
     assert any("Microsoft.Insights/metrics" in u.scope for u in unreadable)
     assert TOKEN not in "\n".join(seen)
+
+
+async def test_the_dashboard_says_what_could_not_be_read() -> None:
+    from aksfw_tui.sources.snapshot import Unreadable
+
+    def load():  # type: ignore[no-untyped-def]
+        snapshot = DEMO.__class__(resources=list(DEMO.resources), metrics=[], source={"kind": "live"})
+        snapshot.unreadable.append(Unreadable(f"/subscriptions/{HUB}/resourceGroups/rg-hub/providers/"
+                                              "Microsoft.Network/azureFirewalls/fw-hub/providers/"
+                                              "Microsoft.Insights/metrics", "500 InternalServerError"))
+        return snapshot
+
+    app = AuditApp(Source("live", "live", load))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = str(app.screen.query_one("#unreadable", Static).render())
+    assert text.startswith("? could not read 1 scope(s)")
+    assert "Microsoft.Insights/metrics: 500 InternalServerError" in text

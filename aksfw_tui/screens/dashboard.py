@@ -34,6 +34,7 @@ class DashboardScreen(AuditScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="summary")
+        yield Static(id="unreadable")
         yield DataTable(id="subjects", cursor_type="row", zebra_stripes=True)
         yield Static(id="worst")
         yield Footer(compact=True)
@@ -51,6 +52,7 @@ class DashboardScreen(AuditScreen):
                 status_content(status, f"{SYMBOL[status]} {counts[status]} {LABEL[status]}"), " ")],
         )
         self.query_one("#summary", Static).update(summary)
+        self._show_unreadable()
         table = self.query_one("#subjects", DataTable)
         table.add_column("kind", key="kind")
         table.add_column("resource", key="resource")
@@ -75,6 +77,19 @@ class DashboardScreen(AuditScreen):
                              ("press w to open it", "italic"))
             if worst else Content("No failing finding.")
         )
+
+    def _show_unreadable(self) -> None:
+        """What could not be read: the findings that needed it are unknown, never pass."""
+        unreadable = self.audit.topology.unreadable
+        widget = self.query_one("#unreadable", Static)
+        widget.display = bool(unreadable)
+        if not unreadable:
+            return
+        lines = [f"? could not read {len(unreadable)} scope(s); findings that needed them are unknown:"]
+        lines += [f"  {entry.scope}: {entry.reason}" for entry in unreadable[:3]]
+        if len(unreadable) > 3:
+            lines.append(f"  … and {len(unreadable) - 3} more (all in the JSON report's `unreadable`)")
+        widget.update(status_content(Status.UNKNOWN, "\n".join(lines)))
 
     @on(DataTable.RowSelected, "#subjects")
     def _open_subject(self, event: DataTable.RowSelected) -> None:
