@@ -125,8 +125,8 @@ def _judge(topology: Topology, cluster: Cluster, egress: ClusterEgress, needs_ap
         return unknown("cannot tell whether the required egress is allowed: " + "; ".join(doubts),
                        **evidence)
     allowed = "; ".join(f"{label} {v.reason}" for r in results for label, v in r.verdicts.items())
-    return passed(f"every node subnet of {cluster.name} may reach what it needs through the "
-                  f"firewall: {allowed}", **evidence)
+    return passed(f"the firewall allows every node subnet of {cluster.name} what it needs: {allowed}",
+                  **evidence)
 
 
 def _fail(topology: Topology, cluster: Cluster, denied: list[tuple[NodeFlows, str]],
