@@ -84,6 +84,8 @@ def test_fails_high_for_an_allow_to_star_on_443() -> None:
                in c and f"--source-addresses {arm.NODE_CIDR}" in c for c in fix.az_cli)
     assert "delete rule 'https-anywhere'" in fix.bicep
     assert 'destination_fqdns = ["<fqdn-your-workloads-need>"]' in fix.terraform
+    # the placeholder is quoted: unquoted, a shell would read < and > as redirections
+    assert any("--target-fqdns '<fqdn-your-workloads-need>'" in c for c in fix.az_cli)
     assert any("AZFWNetworkRule" in s for s in fix.steps)
 
 

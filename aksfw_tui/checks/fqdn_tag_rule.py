@@ -9,17 +9,15 @@ absences, so they fail only when every rule was readable; a Deny that decides th
 failure. A network rule that allows the traffic first still lets the cluster work: that bypass is
 network-rule-bypass's finding and only evidence here.
 
-The scope helpers (`firewall_scopes`, `policy_of`, `free_priority`), the application-rule
-snippets and the plan helpers (`rule_at`, `patch_order`: JSON Patch operations on the existing rule
-collection group or classic firewall) are shared with network-rule-bypass.
+The fix adds an Allow application collection with the tag rule ahead of the application Denies that
+decide the flow (`remediation.app_collection`), removes tag rules in Deny collections, and narrows
+(or removes) Denies it cannot be placed ahead of (`remediation.firewall_rules`).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import fnmatch
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,104 +29,41 @@ from aksfw_tui.checks.base import (
     Severity,
     Subject,
     failed,
-    not_applicable,
     passed,
     unknown,
 )
+from aksfw_tui.checks.node_egress import Scope, by_firewall, firewall_scopes
 from aksfw_tui.firewall.addresses import AddressSet
 from aksfw_tui.firewall.evaluator import Decision, Destination, Flow, Verdict, evaluate_flow
 from aksfw_tui.firewall.rules import Action, Kind, Rule, RuleSet, ruleset_for
 from aksfw_tui.firewall.tags import AKS_FQDN_TAG
-from aksfw_tui.model import ids
-from aksfw_tui.model.resources import Cluster, Firewall, FirewallPolicy, Subnet, props, strings, text
-from aksfw_tui.model.topology import ClusterEgress, Egress, Topology
+from aksfw_tui.model.resources import Cluster, strings
+from aksfw_tui.model.topology import Topology
+from aksfw_tui.remediation.app_collection import (
+    Placement,
+    collection_priorities,
+    free_priority,
+    placement_near,
+    web_rule,
+    write_app_collection,
+)
+from aksfw_tui.remediation.firewall_rules import (
+    kind_word,
+    policy_of,
+    port_specs,
+    property_change,
+    recreate_network_rule_commands,
+    removal,
+    remove_command,
+    rule_at,
+    update_command,
+    with_collection,
+)
+from aksfw_tui.remediation.plan import Draft
 
 TAG = "AzureKubernetesService"
 PROBE_FQDN = "mcr.microsoft.com"
 MAX_NARROWED_CIDRS = 8  # beyond this, "sources minus the node subnet" is no longer a readable fix
-
-
-# -- scope: which firewall sees which node subnet (shared with network-rule-bypass) ---------------
-
-
-@dataclass(frozen=True)
-class Scope:
-    """One node subnet of the cluster and the firewall its default route points at."""
-
-    firewall: Firewall
-    subnet: Subnet
-    nodes: AddressSet
-
-    @property
-    def label(self) -> str:
-        return f"{self.subnet.name} ({self.nodes})"
-
-
-def firewall_scopes(topology: Topology, cluster: Cluster) -> list[Scope] | Result:
-    """The (firewall, node subnet) pairs to examine, or the n/a / unknown result that ends the check."""
-    if not cluster.has_properties:
-        return unknown(f"cluster {cluster.name} was exported without its properties")
-    egress = topology.cluster_egress(cluster)
-    if egress.status is Egress.NOT_FIREWALL:
-        return not_applicable(
-            f"{cluster.name} does not egress through an Azure Firewall, so no firewall rule applies "
-            f"to its traffic: {egress.reason} (see outbound-type)", **egress_evidence(cluster, egress))
-    if egress.status is Egress.UNKNOWN:
-        return unknown(f"cannot tell whether {cluster.name} egresses through an Azure Firewall: "
-                       f"{egress.reason}", **egress_evidence(cluster, egress))
-    return [Scope(s.firewall, s.subnet, AddressSet.of_networks(topology.node_networks(s.subnet)))
-            for s in egress.subnets if s.firewall is not None and s.subnet is not None]
-
-
-def egress_evidence(cluster: Cluster, egress: ClusterEgress) -> dict[str, Any]:
-    return {"outbound_type": cluster.outbound_type or None, "egress": egress.status.value,
-            "egress_paths": [" → ".join(s.path) for s in egress.subnets]}
-
-
-def by_firewall(scopes: Iterable[Scope]) -> dict[str, list[Scope]]:
-    grouped: dict[str, list[Scope]] = {}
-    for scope in scopes:
-        grouped.setdefault(scope.firewall.key, []).append(scope)
-    return grouped
-
-
-def unreadable(ruleset: RuleSet) -> list[str]:
-    """What could not be read at all (rule collection groups, policies), not single IP groups."""
-    return list(dict.fromkeys(r.gap for r in ruleset.rules if r.gap))
-
-
-def policy_of(topology: Topology, rule: Rule) -> FirewallPolicy | None:
-    """The policy a policy rule lives in (its own or a base policy); None for classic rules."""
-    if not rule.group:
-        return None
-    return topology.policy(ids.parent_of(rule.origin_id))
-
-
-def collection_priorities(topology: Topology, ruleset: RuleSet, rule: Rule) -> set[int]:
-    """Priorities already used next to `rule`: in its group, or the firewall's classic collections."""
-    if rule.group:
-        group = topology.rule_collection_group(rule.origin_id)
-        raw = group.rule_collections if group else ()
-    else:
-        raw = tuple(props(c) for c in _classic_collections(ruleset.firewall, rule.kind))
-    return {p for p in (c.get("priority") for c in raw) if isinstance(p, int)}
-
-
-CLASSIC_KEYS = {Kind.APPLICATION: "applicationRuleCollections", Kind.NETWORK: "networkRuleCollections",
-                Kind.DNAT: "natRuleCollections"}
-
-
-def _classic_collections(firewall: Firewall, kind: Kind) -> list[Any]:
-    value = props(firewall.raw).get(CLASSIC_KEYS[kind])
-    return value if isinstance(value, list) else []
-
-
-def free_priority(used: set[int], before: int | None = None) -> int | None:
-    """A collection priority not in `used`: just ahead of `before` when given, else after all."""
-    if before is None:
-        return min(max(used, default=100) + 100, 65_000)
-    candidates = [*range(before - 10, 99, -10), *range(before - 1, 99, -1)]
-    return next((p for p in candidates if p not in used), None)
 
 
 # -- the check ------------------------------------------------------------------------------------
@@ -163,9 +98,8 @@ class Problem:
             return (f"the {TAG} tag rule {rule.label} on {fw} is in Deny collection "
                     f"{rule.collection}, so HTTPS from {where} to the tag is denied")
         if self.kind == "shadowed" and rule is not None:
-            kind = "network" if rule.kind is Kind.NETWORK else "application"
-            return (f"{kind} rule {rule.label} (Deny) is processed before the {TAG} tag rule and "
-                    f"denies HTTPS from {where} to {to}")
+            return (f"{kind_word(rule.kind)} rule {rule.label} (Deny) is processed before the {TAG} "
+                    f"tag rule and denies HTTPS from {where} to {to}")
         by = f"by {rule.label}" if rule else "because no rule matches it (default deny)"
         return f"HTTPS from {where} to {to} is denied {by}"
 
@@ -215,7 +149,7 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
     assessments = [_assess(topology, cluster, scope) for scope in scopes]
     evidence: dict[str, Any] = {"node_subnets": [a.evidence() for a in assessments],
                 "unreadable": list(dict.fromkeys(
-                    u for a in assessments for u in unreadable(ruleset_for(topology, a.scope.firewall))))}
+                    u for a in assessments for u in _unreadable(ruleset_for(topology, a.scope.firewall))))}
     problems = [p for a in assessments for p in a.problems]
     if problems:
         return failed("; ".join(dict.fromkeys(p.message for p in problems)),
@@ -262,6 +196,11 @@ def _is_tag_rule(rule: Rule) -> bool:
             and ("https", 443) in rule.app_protocols)
 
 
+def _unreadable(ruleset: RuleSet) -> list[str]:
+    """What could not be read at all (rule collection groups, policies), not single IP groups."""
+    return list(dict.fromkeys(r.gap for r in ruleset.rules if r.gap))
+
+
 def _assess(topology: Topology, cluster: Cluster, scope: Scope) -> Assessment:
     ruleset = ruleset_for(topology, scope.firewall)
     nodes = scope.nodes
@@ -290,7 +229,7 @@ def _structure(scope: Scope, ruleset: RuleSet, tag_rules: list[Rule], covered: A
     uncovered = nodes - covered
     if not uncovered:
         return AddressSet()
-    gaps = unreadable(ruleset)
+    gaps = _unreadable(ruleset)
     unsure = [r for r in allow if r.sources_unknown]
     if gaps or unsure:
         fw = scope.firewall.name
@@ -356,47 +295,19 @@ def _read_denial(scope: Scope, dest: str, sources: AddressSet, rule: Rule | None
 # -- remediation ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Placement:
-    """Where the Allow collection with the tag rule goes: a policy's group, or classic rules."""
-
-    firewall: Firewall
-    policy_name: str
-    policy_rg: str
-    policy_id: str
-    group: str
-    group_priority: int | None
-    new_group: bool
-    collection: str
-    priority: int
-    group_id: str = ""  # the existing group the collection goes into ('' for new groups, classic)
-
-
 def _remediation(topology: Topology, cluster: Cluster, assessments: list[Assessment]) -> Remediation:
-    steps: list[str] = []
-    az: list[str] = ["az extension add --upgrade --name azure-firewall"]
-    bicep: list[str] = []
-    terraform: list[str] = []
-    changes: list[Change] = []
-    grouped: dict[str, list[Assessment]] = {}
-    for assessment in assessments:
-        grouped.setdefault(assessment.scope.firewall.key, []).append(assessment)
-    for firewall_assessments in grouped.values():
-        _fix_firewall(topology, cluster, firewall_assessments, steps, az, bicep, terraform, changes)
-    steps.append(f"Re-run the audit: HTTPS from every node subnet of {cluster.name} to {PROBE_FQDN} "
-                 "must be allowed by the tag rule.")
+    draft = Draft(az=["az extension add --upgrade --name azure-firewall"])
+    for firewall_assessments in by_firewall(assessments, lambda a: a.scope.firewall):
+        _fix_firewall(topology, cluster, firewall_assessments, draft)
+    draft.steps.append(f"Re-run the audit: HTTPS from every node subnet of {cluster.name} to {PROBE_FQDN} "
+                       "must be allowed by the tag rule.")
     names = ", ".join(dict.fromkeys(a.scope.firewall.name for a in assessments))
-    return Remediation(
-        summary=f"Allow HTTPS (443) and HTTP (80) from {cluster.name}'s node subnets to the {TAG} "
-                f"FQDN tag on {names}, with no Deny processed before it",
-        steps=tuple(dict.fromkeys(steps)), az_cli=tuple(dict.fromkeys(az)),
-        bicep="\n".join(bicep), terraform="\n".join(terraform), changes=patch_order(changes),
-    )
+    return draft.remediation(f"Allow HTTPS (443) and HTTP (80) from {cluster.name}'s node subnets to the "
+                             f"{TAG} FQDN tag on {names}, with no Deny processed before it")
 
 
 def _fix_firewall(topology: Topology, cluster: Cluster, assessments: list[Assessment],
-                  steps: list[str], az: list[str], bicep: list[str], terraform: list[str],
-                  changes: list[Change]) -> None:
+                  draft: Draft) -> None:
     ruleset = ruleset_for(topology, assessments[0].scope.firewall)
     nodes = AddressSet.of(s for a in assessments for s in a.scope.nodes.intervals)
     tag_denies = [p.rule for a in assessments for p in a.problems
@@ -415,40 +326,52 @@ def _fix_firewall(topology: Topology, cluster: Cluster, assessments: list[Assess
                            or (p.rule.kind is Kind.APPLICATION and p.rule not in narrow)
                            for s in p.affected.intervals)
     if needed:
-        sources = needed.cidrs()
         ahead = [r.label for r in app_blockers if r not in stuck]
-        steps.append(f"Add an Allow application rule collection {placement.collection} (priority "
-                     f"{placement.priority}) to {_where(placement)}"
-                     f"{', ahead of ' + ', '.join(ahead) if ahead else ''}: HTTPS 443 and HTTP 80 "
-                     f"from {', '.join(sources)} to the {TAG} FQDN tag.")
-        partial = [r for a in assessments for p in a.problems if p.kind == "partial"
-                   for r in p.tag_rules]
-        if partial:
-            steps.append(f"Alternatively, add {', '.join(sources)} to the sources of "
-                         f"{', '.join(dict.fromkeys(r.label for r in partial))}.")
-        az.extend(add_tag_commands(placement, sources))
-        bicep.append(app_collection_bicep(placement, sources))
-        terraform.append(app_collection_terraform(placement, sources))
-        changes.extend(app_collection_changes(placement, sources, "aks-fqdn-tag", {"fqdnTags": [TAG]}))
+        _add_tag_collection(assessments, placement, needed.cidrs(), ahead, draft)
     for rule in (r for r in blockers if _is_tag_rule(r)):
-        steps.append(f"Remove {rule.label} from Deny collection {rule.collection}"
-                     f"{with_collection(topology, ruleset, rule)}: a Deny rule with the {TAG} tag "
-                     "blocks what AKS needs.")
-        az.append(remove_command(topology, ruleset, rule))
-        changes.extend(removal(rule_at(topology, ruleset, rule)))
-        bicep.append(f"// {_container(rule)}: delete rule '{rule.name}' from Deny collection "
-                     f"'{rule.collection}'.\n")
-        terraform.append(f"# {_container(rule)}: delete rule \"{rule.name}\" from Deny collection "
-                         f"\"{rule.collection}\".\n")
+        _remove_tag_deny(topology, ruleset, rule, draft)
     for rule in narrow:
-        rest = _narrow(topology, ruleset, rule, nodes, steps, az)
-        changes.extend(_narrow_changes(topology, ruleset, rule, rest, steps))
-        where = f"{_container(rule)}, collection '{rule.collection}', rule '{rule.name}' (Deny)"
-        bicep.append(f"// {where}: " + (f"sourceAddresses: [ {', '.join(repr(c) for c in rest)} ]"
-                                        if rest else "delete it from the collection's rules") + "\n")
-        terraform.append(f"# {where}: " + (
-            f"source_addresses = [{', '.join(chr(34) + c + chr(34) for c in rest)}]" if rest
-            else "delete its rule block") + "\n")
+        _narrow_deny(topology, ruleset, rule, nodes, draft)
+
+
+def _add_tag_collection(assessments: list[Assessment], placement: Placement, sources: list[str],
+                        ahead: list[str], draft: Draft) -> None:
+    """The Allow collection with the tag rule, ahead of the application Denies named in `ahead`."""
+    draft.steps.append(f"Add an Allow application rule collection {placement.collection} (priority "
+                       f"{placement.priority}) to {_where(placement)}"
+                       f"{', ahead of ' + ', '.join(ahead) if ahead else ''}: HTTPS 443 and HTTP 80 "
+                       f"from {', '.join(sources)} to the {TAG} FQDN tag.")
+    partial = [r for a in assessments for p in a.problems if p.kind == "partial" for r in p.tag_rules]
+    if partial:
+        draft.steps.append(f"Alternatively, add {', '.join(sources)} to the sources of "
+                           f"{', '.join(dict.fromkeys(r.label for r in partial))}.")
+    write_app_collection(draft, placement, sources, web_rule("aks-fqdn-tag", fqdn_tags=(TAG,)))
+
+
+def _remove_tag_deny(topology: Topology, ruleset: RuleSet, rule: Rule, draft: Draft) -> None:
+    """A tag rule in a Deny collection goes: the new Allow collection carries the tag instead."""
+    draft.steps.append(f"Remove {rule.label} from Deny collection {rule.collection}"
+                       f"{with_collection(topology, ruleset, rule)}: a Deny rule with the {TAG} tag "
+                       "blocks what AKS needs.")
+    draft.az.append(remove_command(topology, ruleset, rule))
+    draft.changes.extend(removal(rule_at(topology, ruleset, rule)))
+    draft.bicep.append(f"// {_container(rule)}: delete rule '{rule.name}' from Deny collection "
+                       f"'{rule.collection}'.\n")
+    draft.terraform.append(f"# {_container(rule)}: delete rule \"{rule.name}\" from Deny collection "
+                           f"\"{rule.collection}\".\n")
+
+
+def _narrow_deny(topology: Topology, ruleset: RuleSet, rule: Rule, nodes: AddressSet,
+                 draft: Draft) -> None:
+    """A Deny the new collection cannot be placed ahead of stops matching the node subnets."""
+    rest = _narrow(topology, ruleset, rule, nodes, draft)
+    draft.changes.extend(_narrow_changes(topology, ruleset, rule, rest, draft.steps))
+    where = f"{_container(rule)}, collection '{rule.collection}', rule '{rule.name}' (Deny)"
+    draft.bicep.append(f"// {where}: " + (f"sourceAddresses: [ {', '.join(repr(c) for c in rest)} ]"
+                                          if rest else "delete it from the collection's rules") + "\n")
+    draft.terraform.append(f"# {where}: " + (
+        f"source_addresses = [{', '.join(chr(34) + c + chr(34) for c in rest)}]" if rest
+        else "delete its rule block") + "\n")
 
 
 def _container(rule: Rule) -> str:
@@ -503,119 +426,30 @@ def _home_rule(ruleset: RuleSet, nodes: AddressSet) -> Rule | None:
     return None
 
 
-def placement_near(topology: Topology, ruleset: RuleSet, anchor: Rule | None, collection: str,
-                   suffix: str, priority: int | None = None,
-                   new_group_priority: int | None = None) -> Placement:
-    """A new application collection next to `anchor`: same group of the same policy (or the
-    firewall's classic rules; or a new group of that policy when `new_group_priority` is given),
-    a name not yet taken there, and `priority` or one after all others."""
-    firewall = ruleset.firewall
-    if not firewall.policy_id:
-        existing = [{**props(c), "name": c.get("name")}
-                    for c in _classic_collections(firewall, Kind.APPLICATION)]
-        return _placed(firewall, "", firewall.resource_group, "", "", None, False, existing,
-                       collection, suffix, priority, "")
-    own = ruleset.policy_chain[-1] if ruleset.policy_chain else None
-    policy = (policy_of(topology, anchor) if anchor is not None else None) or own
-    policy_id = policy.id if policy else firewall.policy_id
-    policy_name = policy.name if policy else ids.name_of(firewall.policy_id)
-    policy_rg = (policy.resource_group if policy else ids.resource_group_of(firewall.policy_id)) or ""
-    group = topology.rule_collection_group(anchor.origin_id) if anchor and anchor.group else None
-    if group is None or new_group_priority is not None:
-        group_ids = policy.rule_collection_group_ids if policy else ()
-        taken = {ids.name_of(g).lower() for g in group_ids}
-        used = {g.priority for g in map(topology.rule_collection_group, group_ids)
-                if g and g.priority is not None}
-        name = "rcg-aks-egress" if "rcg-aks-egress" not in taken else f"rcg-aks-egress-{suffix}"
-        return _placed(firewall, policy_name, policy_rg, policy_id, name,
-                       new_group_priority or free_priority(used), True, [], collection, suffix,
-                       priority, "")
-    return _placed(firewall, policy_name, policy_rg, policy_id, group.name, group.priority, False,
-                   list(group.rule_collections), collection, suffix, priority, group.id)
-
-
-def _placed(firewall: Firewall, policy_name: str, policy_rg: str, policy_id: str, group: str,
-            group_priority: int | None, new_group: bool, existing: list[Any], collection: str,
-            suffix: str, priority: int | None, group_id: str) -> Placement:
-    names = {text(c.get("name")) for c in existing}
-    used = {p for c in existing for p in [c.get("priority")] if isinstance(p, int)}
-    name = collection if collection not in names else f"{collection}-{suffix}"
-    return Placement(firewall, policy_name, policy_rg, policy_id, group, group_priority, new_group,
-                     name, priority or free_priority(used) or 65_000, group_id)
-
-
-def remove_command(topology: Topology, ruleset: RuleSet, rule: Rule) -> str:
-    policy = policy_of(topology, rule)
-    if policy is not None:
-        return (f"az network firewall policy rule-collection-group collection rule remove "
-                f"--resource-group {policy.resource_group} --policy-name {policy.name} "
-                f"--rule-collection-group-name {rule.group} --collection-name {rule.collection} "
-                f"--name {rule.name}")
-    verb = "application-rule" if rule.kind is Kind.APPLICATION else "network-rule"
-    at = rule_at(topology, ruleset, rule)
-    if at is not None and at.last_classic:  # a classic collection cannot be left without rules
-        return (f"az network firewall {verb} collection delete --resource-group "
-                f"{ruleset.firewall.resource_group} --firewall-name {ruleset.firewall.name} "
-                f"--collection-name {rule.collection}")
-    return (f"az network firewall {verb} delete --resource-group {ruleset.firewall.resource_group} "
-            f"--firewall-name {ruleset.firewall.name} --collection-name {rule.collection} "
-            f"--name {rule.name}")
-
-
-def _narrow(topology: Topology, ruleset: RuleSet, rule: Rule, nodes: AddressSet, steps: list[str],
-            az: list[str]) -> list[str]:
+def _narrow(topology: Topology, ruleset: RuleSet, rule: Rule, nodes: AddressSet, draft: Draft) -> list[str]:
     """Take the node subnets out of a Deny rule's sources (returned), or remove the rule (returns
     []) when nothing would remain or the remainder is too long to be a readable change."""
     rest = (rule.sources - nodes).cidrs()
     if not rest or len(rest) > MAX_NARROWED_CIDRS:
-        steps.append(f"Remove {rule.label} (Deny){with_collection(topology, ruleset, rule)}: Azure "
-                     f"Firewall already denies whatever no rule allows, and this explicit Deny stops "
-                     f"{', '.join(nodes.cidrs())} before the {TAG} application rule is reached. If it "
-                     "must stay, exclude the node subnets from its sources.")
-        az.append(remove_command(topology, ruleset, rule))
+        draft.steps.append(f"Remove {rule.label} (Deny){with_collection(topology, ruleset, rule)}: Azure "
+                           f"Firewall already denies whatever no rule allows, and this explicit Deny stops "
+                           f"{', '.join(nodes.cidrs())} before the {TAG} application rule is reached. If "
+                           "it must stay, exclude the node subnets from its sources.")
+        draft.az.append(remove_command(topology, ruleset, rule))
         return []
-    steps.append(f"Narrow the sources of {rule.label} (Deny) to {', '.join(rest)} so it no longer "
-                 f"matches the node subnets {', '.join(nodes.cidrs())}.")
+    draft.steps.append(f"Narrow the sources of {rule.label} (Deny) to {', '.join(rest)} so it no longer "
+                       f"matches the node subnets {', '.join(nodes.cidrs())}.")
     policy = policy_of(topology, rule)
     if policy is not None:
-        az.append(f"az network firewall policy rule-collection-group collection rule update "
-                  f"--resource-group {policy.resource_group} --policy-name {policy.name} "
-                  f"--rule-collection-group-name {rule.group} --collection-name {rule.collection} "
-                  f"--name {rule.name} --source-addresses {' '.join(rest)}")
-        return rest
-    # Classic rules have no update command: delete and re-create with the narrowed sources.
-    az.append(remove_command(topology, ruleset, rule))
-    fw = ruleset.firewall
-    if rule.kind is Kind.NETWORK:
-        protocols = " ".join(sorted("Any" if p == "any" else p.upper() for p in rule.protocols))
-        az.append(f"az network firewall network-rule create --resource-group {fw.resource_group} "
-                  f"--firewall-name {fw.name} --collection-name {rule.collection} "
-                  f"{reopen_args(topology, ruleset, rule)}--name {rule.name} "
-                  f"--protocols {protocols} --source-addresses {' '.join(rest)} "
-                  f"--destination-addresses {shell_words(rule.destinations)} "
-                  f"--destination-ports {' '.join(port_specs(rule.ports.ranges))}")
-    else:
-        steps.append(f"Re-create {rule.label} in classic collection {rule.collection} with sources "
-                     f"{', '.join(rest)} and its former targets.")
+        draft.az.append(update_command(policy, rule, f"--source-addresses {' '.join(rest)}"))
+    elif rule.kind is Kind.NETWORK:
+        draft.az.extend(recreate_network_rule_commands(topology, ruleset, rule, rest,
+                                                       port_specs(rule.ports.ranges)))
+    else:  # a classic application rule is re-created by hand: the step says how
+        draft.az.append(remove_command(topology, ruleset, rule))
+        draft.steps.append(f"Re-create {rule.label} in classic collection {rule.collection} with "
+                           f"sources {', '.join(rest)} and its former targets.")
     return rest
-
-
-def with_collection(topology: Topology, ruleset: RuleSet, rule: Rule) -> str:
-    """For a step that removes a rule: the classic collection that goes with its last rule."""
-    at = rule_at(topology, ruleset, rule)
-    if at is None or not at.last_classic:
-        return ""
-    return (f" together with its collection {rule.collection}, which as a classic collection cannot "
-            "be left without rules")
-
-
-def reopen_args(topology: Topology, ruleset: RuleSet, rule: Rule) -> str:
-    """Re-creating the last rule of a classic collection re-creates the collection (deleted with
-    it), which needs its priority and action back."""
-    at = rule_at(topology, ruleset, rule)
-    if at is None or not at.last_classic:
-        return ""
-    return f"--priority {rule.collection_priority} --action {rule.action.value.capitalize()} "
 
 
 def _narrow_changes(topology: Topology, ruleset: RuleSet, rule: Rule, rest: list[str],
@@ -632,271 +466,6 @@ def _narrow_changes(topology: Topology, ruleset: RuleSet, rule: Rule, rest: list
         steps.append(f"Also clear the IP groups of {rule.label}: the addresses it keeps are now listed "
                      "in its sources, and an IP group holding the node subnets would still match them.")
     return [c for c in found if c is not None]
-
-
-def shell_words(values: Iterable[str]) -> str:
-    """Values for a shell command line, a `*` quoted so the shell does not expand it."""
-    return " ".join(f"'{v}'" if "*" in v else v for v in values)
-
-
-def port_specs(ranges: Iterable[tuple[int, int]]) -> list[str]:
-    return [str(low) if low == high else f"{low}-{high}" for low, high in ranges]
-
-
-# -- plan: JSON Patch operations on an existing group or classic firewall (shared) ---------------
-
-
-@dataclass(frozen=True)
-class RuleAt:
-    """Where a rule sits in the ARM JSON of the resource that holds it: its rule collection group,
-    or the firewall for classic rules."""
-
-    resource_id: str
-    path: str  # JSON Pointer to the rule
-    raw: Mapping[str, Any]
-    collection_path: str
-    collection_raw: Mapping[str, Any]
-    last_classic: bool  # the only rule of a classic collection, which may not be left empty
-
-
-def rule_at(topology: Topology, ruleset: RuleSet, rule: Rule) -> RuleAt | None:
-    """The rule's place in the exported JSON, or None when it cannot be found there."""
-    if rule.gap:
-        return None
-    if rule.group:
-        group = topology.rule_collection_group(rule.origin_id)
-        if group is None:
-            return None
-        holder_id, holder_raw, key = group.id, group.raw, "ruleCollections"
-    else:
-        holder_id, holder_raw, key = ruleset.firewall.id, ruleset.firewall.raw, CLASSIC_KEYS[rule.kind]
-    # Policy collections hold `rules` themselves; classic collections hold them under `properties`.
-    inner = "rules" if rule.group else "properties/rules"
-    for c_index, collection in _indexed(props(holder_raw).get(key)):
-        if text(collection.get("name")) != rule.collection:
-            continue
-        rules = _indexed(collection.get("rules") if rule.group else props(collection).get("rules"))
-        for r_index, raw in rules:
-            if text(raw.get("name")) == rule.name:
-                where = f"/properties/{key}/{c_index}"
-                return RuleAt(holder_id, f"{where}/{inner}/{r_index}", raw, where, collection,
-                              not rule.group and len(rules) == 1)
-    return None
-
-
-def _indexed(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
-    """The objects of a JSON list with their index in the raw list (what a JSON Pointer needs)."""
-    if not isinstance(value, list):
-        return []
-    return [(index, entry) for index, entry in enumerate(value) if isinstance(entry, Mapping)]
-
-
-def removal(at: RuleAt | None) -> list[Change]:
-    """The rule removed; the last rule of a classic collection goes with its collection."""
-    if at is None:
-        return []
-    if at.last_classic:
-        return [Change(at.resource_id, "remove", at.collection_path,
-                       before=copy.deepcopy(dict(at.collection_raw)))]
-    return [Change(at.resource_id, "remove", at.path, before=copy.deepcopy(dict(at.raw)))]
-
-
-def property_change(at: RuleAt, key: str, value: Any) -> Change | None:
-    """Set one property of the rule; None when it already has that value."""
-    before = at.raw.get(key)
-    if before == value:
-        return None
-    return Change(at.resource_id, "add" if before is None else "replace", f"{at.path}/{key}", value,
-                  copy.deepcopy(before))
-
-
-def app_collection_changes(placement: Placement, sources: Sequence[str], rule: str,
-                           target: Mapping[str, list[str]]) -> list[Change]:
-    """The new Allow application collection (HTTPS 443, HTTP 80) appended to its existing group or
-    to the classic firewall's collections; nothing when it goes into a new group (a new resource)."""
-    protocols = [{"protocolType": "Https", "port": 443}, {"protocolType": "Http", "port": 80}]
-    entry = {"name": rule, "sourceAddresses": list(sources), "protocols": protocols,
-             **{k: list(v) for k, v in target.items()}}
-    if not placement.policy_name:
-        return [Change(placement.firewall.id, "add", f"/properties/{CLASSIC_KEYS[Kind.APPLICATION]}/-",
-                       {"name": placement.collection,
-                        "properties": {"priority": placement.priority, "action": {"type": "Allow"},
-                                       "rules": [entry]}})]
-    if placement.new_group or not placement.group_id:
-        return []
-    return [Change(placement.group_id, "add", "/properties/ruleCollections/-",
-                   {"ruleCollectionType": "FirewallPolicyFilterRuleCollection",
-                    "name": placement.collection, "priority": placement.priority,
-                    "action": {"type": "Allow"}, "rules": [{"ruleType": "ApplicationRule", **entry}]})]
-
-
-def patch_order(changes: Iterable[Change]) -> tuple[Change, ...]:
-    """Applied in this order every path still points where it did in the export: appends and
-    in-place changes first, then removals, highest index first within each list. Duplicates go."""
-    unique: list[Change] = []
-    for change in changes:
-        if change not in unique:
-            unique.append(change)
-    removals = sorted((c for c in unique if c.op == "remove"), key=_pointer_order, reverse=True)
-    return tuple([c for c in unique if c.op != "remove"] + removals)
-
-
-def _pointer_order(change: Change) -> tuple[str, tuple[tuple[int, int, str], ...]]:
-    steps = tuple((1, int(p), "") if p.isdigit() else (0, 0, p) for p in change.path.split("/"))
-    return ids.key(change.resource_id), steps
-
-
-# -- application-rule snippets (shared with network-rule-bypass) ----------------------------------
-
-
-def add_tag_commands(placement: Placement, sources: Sequence[str], rule: str = "aks-fqdn-tag",
-                     targets: str = f"--fqdn-tags {TAG}") -> list[str]:
-    """az commands that add an Allow application collection for HTTPS/HTTP from `sources`."""
-    src = " ".join(sources)
-    if not placement.policy_name:
-        fw = placement.firewall
-        return [f"az network firewall application-rule create --resource-group {fw.resource_group} "
-                f"--firewall-name {fw.name} --collection-name {placement.collection} --name {rule} "
-                f"--priority {placement.priority} --action Allow --protocols Https=443 Http=80 "
-                f"--source-addresses {src} {targets}"]
-    out = []
-    if placement.new_group:
-        out.append(f"az network firewall policy rule-collection-group create --resource-group "
-                   f"{placement.policy_rg} --policy-name {placement.policy_name} "
-                   f"--name {placement.group} --priority {placement.group_priority}")
-    out.append(f"az network firewall policy rule-collection-group collection add-filter-collection "
-               f"--resource-group {placement.policy_rg} --policy-name {placement.policy_name} "
-               f"--rule-collection-group-name {placement.group} --name {placement.collection} "
-               f"--collection-priority {placement.priority} --action Allow --rule-name {rule} "
-               f"--rule-type ApplicationRule --protocols Https=443 Http=80 --source-addresses {src} "
-               f"{targets}")
-    return out
-
-
-def app_collection_bicep(placement: Placement, sources: Sequence[str], rule: str = "aks-fqdn-tag",
-                         target: str = f"fqdnTags: [ '{TAG}' ]") -> str:
-    src = ", ".join(f"'{s}'" for s in sources)
-    rule_lines = [
-        f"name: '{rule}'",
-        f"sourceAddresses: [ {src} ]",
-        "protocols: [",
-        "  { protocolType: 'Https', port: 443 }",
-        "  { protocolType: 'Http', port: 80 }",
-        "]",
-        target,
-    ]
-    if not placement.policy_name:
-        fw = placement.firewall
-        body = "\n".join(" " * 8 + line for line in rule_lines)
-        return f"""// Classic rules: add this entry to properties.applicationRuleCollections of firewall
-// '{fw.name}' (resource group {fw.resource_group}); the firewall is deployed whole, keep the rest.
-{{
-  name: '{placement.collection}'
-  properties: {{
-    priority: {placement.priority}
-    action: {{ type: 'Allow' }}
-    rules: [
-      {{
-{body}
-      }}
-    ]
-  }}
-}}
-"""
-    body = "\n".join(" " * 12 + line for line in ["ruleType: 'ApplicationRule'", *rule_lines])
-    symbol = "".join(c if c.isalnum() else "_" for c in placement.group)
-    return f"""// Deploy to resource group {placement.policy_rg} (firewall policy {placement.policy_name}).
-resource policy 'Microsoft.Network/firewallPolicies@2024-05-01' existing = {{
-  name: '{placement.policy_name}'
-}}
-
-// A rule collection group is deployed whole: keep the group's existing collections in the list.
-resource {symbol} 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2024-05-01' = {{
-  parent: policy
-  name: '{placement.group}'
-  properties: {{
-    priority: {placement.group_priority}
-    ruleCollections: [
-      {{
-        ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
-        name: '{placement.collection}'
-        priority: {placement.priority}
-        action: {{ type: 'Allow' }}
-        rules: [
-          {{
-{body}
-          }}
-        ]
-      }}
-    ]
-  }}
-}}
-"""
-
-
-def app_collection_terraform(placement: Placement, sources: Sequence[str], rule: str = "aks-fqdn-tag",
-                             target: str = f'destination_fqdn_tags = ["{TAG}"]') -> str:
-    """`target` uses the policy attribute names; classic rules spell them fqdn_tags/target_fqdns."""
-    src = ", ".join(f'"{s}"' for s in sources)
-    symbol = "".join(c if c.isalnum() else "_" for c in (placement.group or placement.collection))
-    if not placement.policy_name:
-        fw = placement.firewall
-        classic = target.replace("destination_fqdn_tags", "fqdn_tags").replace(
-            "destination_fqdns", "target_fqdns")
-        return f"""resource "azurerm_firewall_application_rule_collection" "{symbol}" {{
-  name                = "{placement.collection}"
-  azure_firewall_name = "{fw.name}"
-  resource_group_name = "{fw.resource_group}"
-  priority            = {placement.priority}
-  action              = "Allow"
-
-  rule {{
-{_aligned([f'name = "{rule}"', f"source_addresses = [{src}]", classic], 4)}
-
-    protocol {{
-      port = "443"
-      type = "Https"
-    }}
-    protocol {{
-      port = "80"
-      type = "Http"
-    }}
-  }}
-}}
-"""
-    return f"""# A rule collection group is managed whole: keep the group's existing collections in it.
-resource "azurerm_firewall_policy_rule_collection_group" "{symbol}" {{
-  name               = "{placement.group}"
-  firewall_policy_id = "{placement.policy_id}"
-  priority           = {placement.group_priority}
-
-  application_rule_collection {{
-    name     = "{placement.collection}"
-    priority = {placement.priority}
-    action   = "Allow"
-
-    rule {{
-{_aligned([f'name = "{rule}"', f"source_addresses = [{src}]", target], 6)}
-
-      protocols {{
-        type = "Https"
-        port = 443
-      }}
-      protocols {{
-        type = "Http"
-        port = 80
-      }}
-    }}
-  }}
-}}
-"""
-
-
-def _aligned(lines: Sequence[str], indent: int) -> str:
-    """`key = value` lines with the `=` aligned, as terraform fmt writes them."""
-    pairs = [line.partition(" = ") for line in lines]
-    width = max(len(key) for key, _, _ in pairs)
-    return "\n".join(f"{' ' * indent}{key.ljust(width)} = {value}" for key, _, value in pairs)
 
 
 CHECK = Check(

@@ -8,6 +8,10 @@ endpoint, anyone's storage account included) makes the FQDN filtering of applica
 for that traffic. A rule counts unless Deny network rules processed before it already cover its
 sources for that port and destination; a Deny that cannot be read (an unreadable group or IP
 group) does not excuse a seen rule, but is named.
+
+The fix moves that HTTP(S) to an Allow application collection for the FQDNs the workloads need
+(`remediation.app_collection`, placed next to the bypassing rule), and takes 80/443 out of the
+network rule or removes it (`remediation.firewall_rules`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aksfw_tui.checks.base import (
-    Change,
     Check,
     Remediation,
     Result,
@@ -26,31 +29,24 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.fqdn_tag_rule import (
-    Placement,
-    Scope,
-    add_tag_commands,
-    app_collection_bicep,
-    app_collection_changes,
-    app_collection_terraform,
-    by_firewall,
-    firewall_scopes,
-    patch_order,
-    placement_near,
-    policy_of,
-    port_specs,
-    property_change,
-    removal,
-    remove_command,
-    reopen_args,
-    rule_at,
-    shell_words,
-    with_collection,
-)
+from aksfw_tui.checks.node_egress import Scope, by_firewall, firewall_scopes
 from aksfw_tui.firewall.addresses import PRIVATE, AddressSet, parse_address
 from aksfw_tui.firewall.rules import Action, Kind, PortSet, Rule, RuleSet, ruleset_for
 from aksfw_tui.model.resources import Cluster, Firewall
 from aksfw_tui.model.topology import Topology
+from aksfw_tui.remediation.app_collection import Placement, placement_near, web_rule, write_app_collection
+from aksfw_tui.remediation.firewall_rules import (
+    policy_of,
+    port_specs,
+    property_change,
+    recreate_network_rule_commands,
+    removal,
+    remove_command,
+    rule_at,
+    update_command,
+    with_collection,
+)
+from aksfw_tui.remediation.plan import Draft
 
 WEB_PORTS = (80, 443)
 SLASH_8 = 2**24
@@ -89,7 +85,7 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
     hits: list[Hit] = []
     doubts: list[str] = []
     considered: list[str] = []
-    for group in by_firewall(scopes).values():
+    for group in by_firewall(scopes, lambda s: s.firewall):
         _examine(topology, group, hits, doubts, considered)
     evidence: dict[str, Any] = {
         "node_subnets": [{"subnet": s.subnet.id, "cidrs": str(s.nodes), "firewall": s.firewall.id}
@@ -262,17 +258,30 @@ def _hit_evidence(hit: Hit) -> dict[str, Any]:
 
 
 def _remediation(topology: Topology, cluster: Cluster, hits: list[Hit]) -> Remediation:
-    steps = [f"Find out what the nodes really reach through these rules: query the firewall's "
-             f"AZFWNetworkRule log for {', '.join(dict.fromkeys(h.rule.name for h in hits))} over a "
-             "few weeks and list the destination FQDNs (SNI) and addresses.",
-             f"Make sure fqdn-tag-rule passes for {cluster.name} first: AKS's own HTTPS then goes "
-             "through the AzureKubernetesService FQDN tag rule, not through these network rules."]
-    az = ["az extension add --upgrade --name azure-firewall"]
-    bicep: list[str] = []
-    terraform: list[str] = []
-    changes: list[Change] = []
-    # One application collection per place (group or classic firewall), for the sources of every
-    # rule that lands there: two collections with the same name and priority would clash.
+    draft = Draft(steps=[
+        f"Find out what the nodes really reach through these rules: query the firewall's "
+        f"AZFWNetworkRule log for {', '.join(dict.fromkeys(h.rule.name for h in hits))} over a "
+        "few weeks and list the destination FQDNs (SNI) and addresses.",
+        f"Make sure fqdn-tag-rule passes for {cluster.name} first: AKS's own HTTPS then goes "
+        "through the AzureKubernetesService FQDN tag rule, not through these network rules."],
+        az=["az extension add --upgrade --name azure-firewall"])
+    for placement, sources in _web_collection_places(topology, cluster, hits):
+        _add_web_collection(placement, sources.cidrs(), draft)
+    fixed: set[Rule] = set()
+    for hit in hits:
+        if hit.rule not in fixed:  # one rule can bypass towards several broad destinations
+            fixed.add(hit.rule)
+            _fix_rule(topology, hit.firewall, hit.rule, draft)
+    draft.steps.append("Re-run the audit: HTTP(S) from the node subnets must reach the application rules.")
+    return draft.remediation(f"Stop network rules from letting HTTP(S) from {cluster.name}'s nodes bypass "
+                             "FQDN filtering: narrow or remove them and allow the needed FQDNs with "
+                             "application rules")
+
+
+def _web_collection_places(topology: Topology, cluster: Cluster,
+                           hits: list[Hit]) -> list[tuple[Placement, AddressSet]]:
+    """One application collection per place (group or classic firewall), for the sources of every
+    rule that lands there: two collections with the same name and priority would clash."""
     places: dict[tuple[str, str, str], tuple[Placement, AddressSet]] = {}
     for hit in hits:
         placement = placement_near(topology, ruleset_for(topology, hit.firewall), hit.rule,
@@ -280,57 +289,36 @@ def _remediation(topology: Topology, cluster: Cluster, hits: list[Hit]) -> Remed
         key = (hit.firewall.key, placement.policy_id.lower(), placement.group.lower())
         first, sources = places.get(key, (placement, AddressSet()))
         places[key] = (first, sources | hit.sources)
-    for placement, sources in places.values():
-        _add_web_collection(placement, sources.cidrs(), steps, az, bicep, terraform, changes)
-    fixed: set[Rule] = set()
-    for hit in hits:
-        if hit.rule not in fixed:  # one rule can bypass towards several broad destinations
-            fixed.add(hit.rule)
-            _fix_rule(topology, hit.firewall, hit.rule, steps, az, bicep, terraform, changes)
-    steps.append("Re-run the audit: HTTP(S) from the node subnets must reach the application rules.")
-    return Remediation(
-        summary=f"Stop network rules from letting HTTP(S) from {cluster.name}'s nodes bypass FQDN "
-                "filtering: narrow or remove them and allow the needed FQDNs with application rules",
-        steps=tuple(dict.fromkeys(steps)), az_cli=tuple(dict.fromkeys(az)),
-        bicep="\n".join(bicep), terraform="\n".join(terraform), changes=patch_order(changes),
-    )
+    return list(places.values())
 
 
-def _add_web_collection(placement: Placement, sources: list[str], steps: list[str], az: list[str],
-                        bicep: list[str], terraform: list[str], changes: list[Change]) -> None:
+def _add_web_collection(placement: Placement, sources: list[str], draft: Draft) -> None:
     """The application collection that takes over the HTTP(S) the network rules carried."""
-    steps.append(f"Add an Allow application rule collection {placement.collection} for HTTPS 443 and "
-                 f"HTTP 80 from {', '.join(sources)} to exactly those FQDNs.")
-    targets = "--target-fqdns <fqdn-your-workloads-need>"
-    az.extend(add_tag_commands(placement, sources, "workload-web", targets))
-    bicep.append(app_collection_bicep(placement, sources, "workload-web",
-                                      "targetFqdns: [ '<fqdn-your-workloads-need>' ]"))
-    terraform.append(app_collection_terraform(placement, sources, "workload-web",
-                                              'destination_fqdns = ["<fqdn-your-workloads-need>"]'))
+    draft.steps.append(f"Add an Allow application rule collection {placement.collection} for HTTPS 443 "
+                       f"and HTTP 80 from {', '.join(sources)} to exactly those FQDNs.")
     # The placeholder is in the plan too: the diff shows where the FQDNs go, and it must be filled in.
-    changes.extend(app_collection_changes(placement, sources, "workload-web",
-                                          {"targetFqdns": ["<fqdn-your-workloads-need>"]}))
+    write_app_collection(draft, placement, sources,
+                         web_rule("workload-web", fqdns=("<fqdn-your-workloads-need>",)))
 
 
-def _fix_rule(topology: Topology, firewall: Firewall, rule: Rule, steps: list[str], az: list[str],
-              bicep: list[str], terraform: list[str], changes: list[Change]) -> None:
+def _fix_rule(topology: Topology, firewall: Firewall, rule: Rule, draft: Draft) -> None:
     """Take 80 and 443 out of the bypassing rule, or remove it when it carries nothing else."""
     ruleset = ruleset_for(topology, firewall)
     kept = port_specs(_without_web(rule.ports).ranges)
     at = rule_at(topology, ruleset, rule)
     if kept:
-        steps.append(f"Narrow {rule.label} to destination ports {', '.join(kept)} (drop 80 and 443) "
-                     "so HTTP(S) reaches the application rules.")
-        az.extend(_narrow_commands(topology, ruleset, rule, kept))
+        draft.steps.append(f"Narrow {rule.label} to destination ports {', '.join(kept)} (drop 80 and "
+                           "443) so HTTP(S) reaches the application rules.")
+        draft.az.extend(_narrow_commands(topology, ruleset, rule, kept))
         change = property_change(at, "destinationPorts", kept) if at is not None else None
-        changes.extend([change] if change is not None else [])
+        draft.changes.extend([change] if change is not None else [])
     else:
-        steps.append(f"Remove {rule.label}{with_collection(topology, ruleset, rule)}: it only "
-                     "carries HTTP(S), which the application rules now allow by name.")
-        az.append(remove_command(topology, ruleset, rule))
-        changes.extend(removal(at))
-    bicep.append(_rule_bicep(rule, kept))
-    terraform.append(_rule_terraform(rule, kept))
+        draft.steps.append(f"Remove {rule.label}{with_collection(topology, ruleset, rule)}: it only "
+                           "carries HTTP(S), which the application rules now allow by name.")
+        draft.az.append(remove_command(topology, ruleset, rule))
+        draft.changes.extend(removal(at))
+    draft.bicep.append(_rule_bicep(rule, kept))
+    draft.terraform.append(_rule_terraform(rule, kept))
 
 
 def _without_web(ports: PortSet) -> PortSet:
@@ -350,19 +338,8 @@ def _without_web(ports: PortSet) -> PortSet:
 def _narrow_commands(topology: Topology, ruleset: RuleSet, rule: Rule, kept: list[str]) -> list[str]:
     policy = policy_of(topology, rule)
     if policy is not None:
-        return [f"az network firewall policy rule-collection-group collection rule update "
-                f"--resource-group {policy.resource_group} --policy-name {policy.name} "
-                f"--rule-collection-group-name {rule.group} --collection-name {rule.collection} "
-                f"--name {rule.name} --destination-ports {' '.join(kept)}"]
-    # Classic rules have no update command: delete and re-create without 80/443.
-    fw = ruleset.firewall
-    protocols = " ".join(sorted("Any" if p == "any" else p.upper() for p in rule.protocols))
-    return [remove_command(topology, ruleset, rule),
-            f"az network firewall network-rule create --resource-group {fw.resource_group} "
-            f"--firewall-name {fw.name} --collection-name {rule.collection} "
-            f"{reopen_args(topology, ruleset, rule)}--name {rule.name} "
-            f"--protocols {protocols} --source-addresses {' '.join(rule.sources.cidrs())} "
-            f"--destination-addresses {shell_words(rule.destinations)} --destination-ports {' '.join(kept)}"]
+        return [update_command(policy, rule, f"--destination-ports {' '.join(kept)}")]
+    return recreate_network_rule_commands(topology, ruleset, rule, rule.sources.cidrs(), kept)
 
 
 def _where(rule: Rule) -> str:

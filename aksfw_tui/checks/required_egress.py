@@ -35,22 +35,23 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.tunnel_ports import (
-    NewCollection,
-    NewRule,
+from aksfw_tui.checks.node_egress import (
     NodeFlows,
-    RuleFix,
     api_https_caveat,
+    denials,
+    describe_denials,
     firewall_egress,
     fixes_by_firewall,
-    rule_remediation,
+    not_through_firewall,
 )
-from aksfw_tui.firewall.evaluator import Decision, Destination, Flow
+from aksfw_tui.firewall.evaluator import Destination, Flow
 from aksfw_tui.firewall.rules import Kind, Rule, ruleset_for
 from aksfw_tui.firewall.tags import fqdn_matches, fqdn_tags_of
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import Cluster, Firewall, obj, props, text
-from aksfw_tui.model.topology import ClusterEgress, Egress, Topology
+from aksfw_tui.model.topology import ClusterEgress, Topology
+from aksfw_tui.remediation.firewall_rules import NewRule
+from aksfw_tui.remediation.rule_fix import NewCollection, RuleFix, rule_remediation
 
 API_LABEL = "API server TCP 443"
 MONITOR_TAG = "AzureMonitor"
@@ -83,13 +84,8 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
                        "endpoints are unknown", **evidence)
     egress = firewall_egress(topology, cluster)
     evidence |= {"egress": egress.status.value, "egress_reason": egress.reason}
-    if egress.status is Egress.NOT_FIREWALL:
-        return not_applicable(f"{cluster.name} does not egress through a firewall ({egress.reason}); "
-                              "see outbound-type", **evidence)
-    if egress.status is Egress.UNKNOWN:
-        return unknown(f"whether {cluster.name} egresses through a firewall is unknown: "
-                       f"{egress.reason}", **evidence)
-    return _judge(topology, cluster, egress, needs_api, evidence)
+    ended = not_through_firewall(cluster, egress, evidence)
+    return ended if ended is not None else _judge(topology, cluster, egress, needs_api, evidence)
 
 
 def _api_requirement(cluster: Cluster) -> str:
@@ -117,7 +113,7 @@ def _judge(topology: Topology, cluster: Cluster, egress: ClusterEgress, needs_ap
                                  "customer_id": workspace.customer_id or None,
                                  "region": workspace.region or None}
     evidence["ntp"] = _ntp(topology, egress)
-    denied = [(r, label) for r in results for label in r.with_decision(Decision.DENY)]
+    denied = denials(results)
     doubts = [d for r in results for d in r.doubts()]
     if denied:
         return _fail(topology, cluster, denied, doubts, evidence)
@@ -132,8 +128,7 @@ def _judge(topology: Topology, cluster: Cluster, egress: ClusterEgress, needs_ap
 def _fail(topology: Topology, cluster: Cluster, denied: list[tuple[NodeFlows, str]],
           doubts: list[str], evidence: dict[str, Any]) -> Result:
     """Fail on what was seen; flows that could not be decided are named too."""
-    missing = "; ".join(f"{label} from {r.describe()} via {r.firewall.name} "
-                        f"{r.verdicts[label].reason}" for r, label in denied)
+    missing = describe_denials(denied)
     tail = f"; also undecided: {'; '.join(doubts)}" if doubts else ""
     failing = list(dict.fromkeys(r for r, _ in denied))
     fix = rule_remediation(topology, cluster, _fixes(cluster, failing),

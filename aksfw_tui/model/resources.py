@@ -44,7 +44,7 @@ def ref(value: Any) -> str:
 
 
 def props(raw: Mapping[str, Any]) -> Mapping[str, Any]:
-    return obj(raw.get("properties"))
+    return obj(obj(raw).get("properties"))  # tolerant of a non-object where one belongs
 
 
 def network(value: str) -> Network | None:
