@@ -25,10 +25,10 @@ from aksfw_tui.model.topology import Topology
 from aksfw_tui.sources import credentials, live
 from aksfw_tui.sources.demo import load_demo
 from aksfw_tui.sources.live import LiveOptions, discover, discovery, parse_window, resolve_endpoint
-from aksfw_tui.sources.live.arm import KINDS
+from aksfw_tui.sources.live.arm import KINDS, LOCATIONS_API, is_location
 from aksfw_tui.sources.live.graph import GRAPH_TYPES
 from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable, resource_type
-from tests import arm
+from tests import arm, fake_arm
 from tests.fake_arm import FakeArm
 
 TOKEN = "aksfw-e2e-secret-7Qm2xZ9vLk4pR8sT1wY6"  # distinctive: any leak is found by a plain search
@@ -37,6 +37,7 @@ HUB = "a3c1f6e2-7b4d-4c19-8e5a-2f9d0b6c8e71"
 SPOKE = "5d8e2b94-1f3a-4e6c-b7d0-9a2c4e6f8b13"
 FW_ID = f"/subscriptions/{HUB}/resourceGroups/rg-hub/providers/Microsoft.Network/azureFirewalls/fw-hub"
 METRICS_PATH = r"/azureFirewalls/fw-hub/providers/Microsoft\.Insights/metrics"
+ARM_ZONES = "subscription locations from ARM"  # zone-spread's evidence when ARM's locations decided
 
 
 # -- harness ---------------------------------------------------------------------------------------
@@ -118,10 +119,14 @@ def with_snat(peak: float) -> FakeArm:
 
 def test_the_demo_served_live_gives_the_findings_of_demo(
         capsys: pytest.CaptureFixture[str], demo_findings: set[tuple[str, str, str]]) -> None:
+    """Live, zone-spread asks ARM's subscription locations which regions have zones; --demo (which
+    holds no location objects) asks the bundled table. They agree on the demo's region, westeurope,
+    so the statuses are the same; only the evidence names a different source."""
     with served() as fake:
         result = live_run(capsys, fake)
     assert result.code == 0, result.err
     assert result.findings == demo_findings
+    assert result.finding("zone-spread", "fw-hub")["evidence"]["zone_table"] == ARM_ZONES
     document = result.document
     assert document["unreadable"] == []
     assert document["source"]["kind"] == "live"
@@ -206,6 +211,70 @@ def test_a_failing_resource_graph_falls_back_to_arm_lists(
     assert result.document["source"]["inventory"] == "arm"
     assert "aksfw-tui: note: Resource Graph query on resources failed (500 InternalServerError: " in result.err
     assert fake.count(f"^/subscriptions/{SPOKE}/providers/Microsoft.Network/virtualNetworks$") == 1
+    # one subscription's locations stand for all with Resource Graph; not asked again by the fallback
+    assert fake.count("/locations$") == 1
+
+
+# -- which regions have zones: the subscriptions' locations ----------------------------------------
+
+
+def test_each_subscriptions_locations_are_read_once_and_decide_zone_spread(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served locations that map no zones in westeurope make every zone-spread subject there
+    not_applicable, though the bundled table lists westeurope: ARM's answer is authoritative."""
+    unzoned = tuple((name, display, geography, zoned and name != "westeurope")
+                    for name, display, geography, zoned in fake_arm._LOCATIONS)
+    monkeypatch.setattr(fake_arm, "_LOCATIONS", unzoned)
+    with served() as fake:
+        result = live_run(capsys, fake)
+    calls = [r for r in fake.requests if r.path.endswith("/locations")]
+    assert sorted(r.path for r in calls) == sorted(f"/subscriptions/{s}/locations" for s in (HUB, SPOKE))
+    assert {r.query["api-version"] for r in calls} == {LOCATIONS_API}
+    zone_spread = [f for f in result.document["findings"] if f["check_id"] == "zone-spread"]
+    assert {f["resource_name"] for f in zone_spread} == {"fw-hub", "aks-prod", "aks-dev"}
+    for finding in zone_spread:
+        assert finding["status"] == "not_applicable", finding["resource_name"]
+        assert finding["message"] == ("region westeurope has no availability zones (per the "
+                                      "subscription locations from ARM)")
+
+
+def test_resource_graph_inventory_reads_the_locations_through_arm(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    fast(monkeypatch, graph_threshold=1)
+    with served() as fake:
+        result = live_run(capsys, fake)
+    assert result.document["source"]["inventory"] == "resource-graph"
+    assert fake.count("/locations$") == 1  # zones are a region's property: one list stands for all
+    assert result.finding("zone-spread", "aks-prod")["evidence"]["zone_table"] == ARM_ZONES
+
+
+def test_unreadable_locations_are_scoped_to_themselves_and_zone_spread_uses_the_bundled_table(
+        capsys: pytest.CaptureFixture[str], demo_findings: set[tuple[str, str, str]]) -> None:
+    """Both subscriptions' locations refused: one unreadable entry each, no other check made unknown
+    (dns-proxy asks for scopes that might hold VNets: a locations list holds none), and zone-spread
+    falls back to the bundled table, saying why."""
+    with served(errors={"^/subscriptions/[^/]+/locations$": 403}) as fake:
+        result = live_run(capsys, fake)
+    assert result.code == 0, result.err
+    assert [u["scope"] for u in result.document["unreadable"]] == [
+        f"/subscriptions/{SPOKE}/locations", f"/subscriptions/{HUB}/locations"]  # in id order
+    assert all(u["reason"].startswith("locations: 403 AuthorizationFailed: ")
+               for u in result.document["unreadable"])
+    assert result.findings == demo_findings
+    origin = result.finding("zone-spread", "fw-hub")["evidence"]["zone_table"]
+    assert origin.startswith("bundled table of Microsoft's regions list as of ")
+    assert f"; the subscription locations could not be read (/subscriptions/{SPOKE}/locations: " in origin
+    assert f"{HUB}: locations: unreadable: 403 AuthorizationFailed" in result.err
+
+
+def test_one_subscriptions_locations_suffice(capsys: pytest.CaptureFixture[str],
+                                             demo_findings: set[tuple[str, str, str]]) -> None:
+    with served(errors={f"^/subscriptions/{HUB}/locations$": 500}) as fake:
+        result = live_run(capsys, fake)
+    (entry,) = result.document["unreadable"]
+    assert entry["scope"] == f"/subscriptions/{HUB}/locations"
+    assert result.findings == demo_findings
+    assert result.finding("zone-spread", "fw-hub")["evidence"]["zone_table"] == ARM_ZONES
 
 
 # -- partial failure -------------------------------------------------------------------------------
@@ -329,6 +398,11 @@ def test_the_saved_snapshot_reads_back_to_identical_findings(
     assert set(document) == {"value", "unreadable"}
     assert {resource_type(r) for r in document["value"]} >= {"Microsoft.Insights/metrics",
                                                              "Microsoft.Network/azureFirewalls"}
+    # The subscriptions' locations travel with it, as ARM sent them: --from-export decides zones alike.
+    saved_locations = [r for r in document["value"] if is_location(r)]
+    assert len(saved_locations) == 2 * len(fake_arm._LOCATIONS)
+    assert {r["type"] for r in saved_locations} == {"Region"}
+    assert again.finding("zone-spread", "fw-hub")["evidence"]["zone_table"] == ARM_ZONES
 
 
 def test_the_token_never_leaves_the_process(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -504,7 +578,9 @@ def test_json_is_one_document_on_stdout_and_progress_goes_to_stderr(capsys: pyte
     assert f"aksfw-tui: {SPOKE}: Microsoft.ContainerService/managedClusters: 2" in loud.err
     assert "aksfw-tui: fw-hub" not in loud.err  # events name the subscription first
     assert f"aksfw-tui: {HUB}: fw-hub diagnostic settings: 1" in loud.err
-    assert loud.err.strip().splitlines()[-1] == ("aksfw-tui: read 27 resources and 0 metric series; "
+    assert f"aksfw-tui: {HUB}: locations: {len(fake_arm._LOCATIONS)}" in loud.err
+    assert loud.err.strip().splitlines()[-1] == ("aksfw-tui: read 27 resources, 0 metric series and "
+                                                 f"{2 * len(fake_arm._LOCATIONS)} locations; "
                                                  "0 scope(s) unreadable")
     assert quiet.err == "" and quiet.document["findings"] == loud.document["findings"]
 

@@ -1,25 +1,56 @@
 """zone-spread: firewalls and clusters; pass, fail (no zones, one zone, non-zonal public IP, node
-pool without zones), not_applicable in a region without zones, the user's region table, unknown."""
+pool without zones), not_applicable in a region without zones, unknown; and which regions have
+zones: the user's region table, the subscription locations ARM lists (live discovery's), the
+bundled table."""
 
 import copy
+import json
+from pathlib import Path
 
 from aksfw_tui.audit import audit
 from aksfw_tui.checks.base import Finding, Status
-from aksfw_tui.checks.zone_spread import CHECK, bundled_zone_table
+from aksfw_tui.checks.zone_spread import CHECK
+from aksfw_tui.model.topology import bundled_zone_regions
 from aksfw_tui.settings import Settings
-from aksfw_tui.sources.snapshot import ArmSnapshot
+from aksfw_tui.sources.export import load_export
+from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable
 from tests import arm
 
 NO_ZONE_REGION = "ukwest"  # Microsoft lists UK West without availability zones
+ARM_ORIGIN = "subscription locations from ARM"
 
 
-def _with_settings(resources: list[arm.Json], settings: Settings, subject: str) -> Finding:
-    snapshot = ArmSnapshot(source={"kind": "export"})
+def _with_settings(resources: list[arm.Json], settings: Settings, subject: str,
+                   unreadable: tuple[Unreadable, ...] = ()) -> Finding:
+    snapshot = ArmSnapshot(source={"kind": "export"}, unreadable=list(unreadable))
     for resource in resources:
         snapshot.add(copy.deepcopy(resource))
     matches = [f for f in audit(snapshot, [CHECK], settings)[1] if f.subject.name == subject]
     assert len(matches) == 1
     return matches[0]
+
+
+def location(sub: str, name: str, display: str, zoned: bool) -> arm.Json:
+    """One item of GET /subscriptions/{sub}/locations?api-version=2022-12-01, as ARM sends it:
+    `availabilityZoneMappings` only for a region with zones (each subscription's own mapping)."""
+    item: arm.Json = {
+        "id": f"/subscriptions/{sub}/locations/{name}", "name": name, "type": "Region",
+        "displayName": display, "regionalDisplayName": f"(Europe) {display}",
+        "metadata": {"regionType": "Physical", "regionCategory": "Recommended", "geographyGroup": "Europe"},
+    }
+    if zoned:
+        item["availabilityZoneMappings"] = [{"logicalZone": str(z), "physicalZone": f"{name}-az{(z % 3) + 1}"}
+                                            for z in (1, 2, 3)]
+    return item
+
+
+def locations(sub: str = arm.HUB_SUB, **zoned: bool) -> list[arm.Json]:
+    """The subscription's locations: West Europe and North Europe with zones, UK West without,
+    unless `zoned` says otherwise for a region (by name)."""
+    regions = {"westeurope": ("West Europe", True), "northeurope": ("North Europe", True),
+               "ukwest": ("UK West", False)}
+    regions.update({name: (regions.get(name, (name, True))[0], value) for name, value in zoned.items()})
+    return [location(sub, name, display, value) for name, (display, value) in regions.items()]
 
 
 def _pools(resources: list[arm.Json]) -> list[arm.Json]:
@@ -37,11 +68,18 @@ def _move_to(resources: list[arm.Json], location: str) -> list[arm.Json]:
 
 
 def test_bundled_table_is_dated_and_knows_zonal_and_non_zonal_regions() -> None:
-    table = bundled_zone_table()
-    assert {"westeurope", "eastus2", "swedencentral", "australiaeast"} <= table.regions
-    assert not {"ukwest", "westcentralus", "northcentralus", "westus"} & table.regions
-    assert "as of 2025-09-23" in table.origin
-    assert "https://learn.microsoft.com/azure/reliability/regions-list" in table.origin
+    regions, origin = bundled_zone_regions()
+    assert {"westeurope", "eastus2", "swedencentral", "australiaeast"} <= regions
+    assert not {"ukwest", "westcentralus", "northcentralus", "westus"} & regions
+    assert "as of 2025-09-23" in origin
+    assert "https://learn.microsoft.com/azure/reliability/regions-list" in origin
+
+
+def test_without_location_objects_the_bundled_table_decides_and_is_named_in_evidence() -> None:
+    result = arm.finding(arm.baseline(), CHECK, "fw-hub")
+    assert result.status is Status.PASS
+    assert result.result.evidence["zone_table"].startswith("bundled table of Microsoft's regions list "
+                                                           "as of 2025-09-23")
 
 
 # -- pass ----------------------------------------------------------------------------------------
@@ -363,3 +401,96 @@ def test_redeploying_a_secured_hub_firewall_keeps_its_public_ip_count() -> None:
     fix = arm.finding(resources, CHECK, "fw-hub").result.remediation
     assert fix is not None
     assert any("--sku AZFW_Hub" in c and "--public-ip-count 2" in c for c in fix.az_cli)
+
+
+# -- the subscription locations ARM lists (live discovery reads them) -----------------------------
+
+
+def test_a_region_arm_maps_zones_for_is_evaluated_though_the_bundled_table_lacks_it() -> None:
+    """West US is not in the bundled table; a subscription whose locations map zones there is
+    judged: ARM's list is authoritative."""
+    resources = _move_to(arm.baseline(), "westus")
+    resources += locations(westus=True)
+    result = arm.finding(resources, CHECK, "fw-hub")
+    assert result.status is Status.PASS
+    assert result.result.evidence["zone_table"] == ARM_ORIGIN
+    assert result.result.evidence["region"] == "westus"
+
+    _pools(resources)[1]["availabilityZones"] = ["1"]
+    result = arm.finding(resources, CHECK, "aks-prod")
+    assert result.status is Status.FAIL
+    assert "node pool user runs in only zone 1" in result.result.message
+    assert result.result.evidence["zone_table"] == ARM_ORIGIN
+
+
+def test_a_listed_region_without_zone_mappings_is_not_applicable_though_the_bundled_table_lists_it() -> None:
+    resources = arm.baseline() + locations(westeurope=False)
+    del arm.find(resources, "fw-hub")["zones"]  # would fail, were the region judged
+    for subject in ("fw-hub", "aks-prod"):
+        result = arm.finding(resources, CHECK, subject)
+        assert result.status is Status.NOT_APPLICABLE, subject
+        assert result.result.message == ("region westeurope has no availability zones (per the "
+                                          "subscription locations from ARM)")
+        assert result.result.evidence == {"region": "westeurope", "zone_table": ARM_ORIGIN}
+
+
+def test_zones_mapped_in_any_subscription_make_the_region_zonal() -> None:
+    resources = arm.baseline() + locations(arm.HUB_SUB, westeurope=False) + locations(arm.SPOKE_SUB)
+    del arm.find(resources, "fw-hub")["zones"]
+    assert arm.finding(resources, CHECK, "fw-hub").status is Status.FAIL
+
+
+def test_the_users_region_table_wins_over_the_subscription_locations() -> None:
+    resources = arm.baseline() + locations()
+    result = _with_settings(resources, Settings(zone_regions=frozenset({NO_ZONE_REGION})), "aks-prod")
+    assert result.status is Status.NOT_APPLICABLE
+    assert "(per the user's region table (--zone-regions))" in result.result.message
+
+    resources = _move_to(arm.baseline(), "northcentralus") + locations(northcentralus=False)
+    result = _with_settings(resources, Settings(zone_regions=frozenset({"northcentralus"})), "fw-hub")
+    assert result.status is Status.PASS
+    assert result.result.evidence["zone_table"] == "user's region table (--zone-regions)"
+
+
+def test_a_region_the_locations_do_not_list_is_answered_by_the_bundled_table() -> None:
+    """ARM's silence about a region is no verdict (e.g. the subscription holding the subject could
+    not be read, and the listed one does not see that region)."""
+    resources = arm.baseline() + [r for r in locations() if r["name"] != "westeurope"]
+    result = arm.finding(resources, CHECK, "fw-hub")
+    assert result.status is Status.PASS
+    origin = result.result.evidence["zone_table"]
+    assert origin.startswith("bundled table of Microsoft's regions list as of 2025-09-23")
+    assert origin.endswith("; westeurope is not among the subscription locations read")
+
+
+def test_locations_read_before_zone_mappings_existed_say_nothing_about_zones() -> None:
+    """API versions before 2022-12-01 never send availabilityZoneMappings: taking their silence for
+    "no zones" would make every subject not_applicable."""
+    old = [{k: v for k, v in r.items() if k != "availabilityZoneMappings"} for r in locations()]
+    resources = arm.baseline() + old
+    del arm.find(resources, "fw-hub")["zones"]
+    result = arm.finding(resources, CHECK, "fw-hub")
+    assert result.status is Status.FAIL
+    assert result.result.evidence["zone_table"].startswith("bundled table")
+
+
+def test_unreadable_locations_fall_back_to_the_bundled_table_and_say_why() -> None:
+    scope = f"/subscriptions/{arm.HUB_SUB}/locations"
+    reason = "locations: 403 AuthorizationFailed: The client does not have authorization"
+    result = _with_settings(arm.baseline(), Settings(), "fw-hub", (Unreadable(scope, reason),))
+    assert result.status is Status.PASS  # the bundled table lists westeurope; nothing else is missing
+    assert result.result.evidence["zone_table"].endswith(
+        f"; the subscription locations could not be read ({scope}: {reason})")
+
+
+def test_location_objects_in_an_export_file_are_used_with_or_without_a_type(tmp_path: Path) -> None:
+    """What --save-snapshot writes (ARM's `type: "Region"`), or a hand-made export without a type:
+    either way the id says it is a location."""
+    untyped = [{k: v for k, v in r.items() if k != "type"} for r in locations(westeurope=False)]
+    for items in (locations(westeurope=False), untyped):
+        path = tmp_path / "export.json"
+        path.write_text(json.dumps({"value": arm.baseline() + items}), encoding="utf-8")
+        findings = audit(load_export(path), [CHECK])[1]
+        assert {f.subject.name: f.status for f in findings} == {
+            "fw-hub": Status.NOT_APPLICABLE, "aks-prod": Status.NOT_APPLICABLE}
+        assert all(f.result.evidence["zone_table"] == ARM_ORIGIN for f in findings)

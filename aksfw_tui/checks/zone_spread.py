@@ -5,9 +5,11 @@ configurations is zone-redundant: its zones cover the firewall's, at least two. 
 firewall's public IPs are managed by Azure and not judged. Cluster: every node pool's
 `availabilityZones` lists at least two zones.
 
-Which regions have zones: the bundled table aksfw_tui/data/zone_regions.json (Microsoft's regions
-list, dated), or the user's table (Settings.zone_regions, --zone-regions) which replaces it. A
-subject in a region without zones is not_applicable.
+Which regions have zones is the topology's answer (Topology.regions_with_zones): the user's table
+(Settings.zone_regions, --zone-regions) if given; else the subscription locations in the snapshot
+(live discovery reads them; a region has zones when ARM lists availabilityZoneMappings for it);
+else the bundled table aksfw_tui/data/zone_regions.json (Microsoft's regions list, dated). A
+subject in a region without zones is not_applicable, naming where that came from.
 
 Severity: medium. A zone outage takes down a single-zone firewall and, with it, all egress of every
 cluster routed through it; but it needs a datacenter failure, and fixing it means redeploying.
@@ -15,10 +17,7 @@ cluster routed through it; but it needs a datacenter failure, and fixing it mean
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from aksfw_tui.checks.base import (
@@ -44,24 +43,10 @@ ALL_ZONES = ("1", "2", "3")
 
 @dataclass(frozen=True)
 class ZoneTable:
+    """The regions with zones, and where that was learnt (`zone_table` in the evidence)."""
+
     regions: frozenset[str]
     origin: str
-
-
-@cache
-def bundled_zone_table() -> ZoneTable:
-    """The bundled table, read once on first use."""
-    path = resources.files("aksfw_tui") / "data" / "zone_regions.json"
-    document = json.loads(path.read_text(encoding="utf-8"))
-    regions = frozenset(r.replace(" ", "").lower() for r in document["regions"])
-    return ZoneTable(regions, f"bundled table of Microsoft's regions list as of {document['as_of']} "
-                              f"({document['source']})")
-
-
-def zone_table(topology: Topology) -> ZoneTable:
-    if topology.settings.zone_regions is not None:
-        return ZoneTable(topology.settings.zone_regions, "user's region table (--zone-regions)")
-    return bundled_zone_table()
 
 
 def evaluate(topology: Topology, subject: Firewall | Cluster) -> Result:
@@ -70,10 +55,10 @@ def evaluate(topology: Topology, subject: Firewall | Cluster) -> Result:
     zones_seen = isinstance(subject, Firewall) and isinstance(subject.raw.get("zones"), list)
     if not subject.has_properties and not zones_seen:
         return unknown(f"{subject.name} was exported without its properties")
-    table = zone_table(topology)
     if not subject.region:
         return unknown(f"{subject.name} has no location in the export, so whether its region has "
                        "availability zones cannot be told")
+    table = ZoneTable(*topology.regions_with_zones(subject.region))
     if subject.region not in table.regions:
         return not_applicable(f"region {subject.region} has no availability zones (per the "
                               f"{table.origin})", region=subject.region, zone_table=table.origin)

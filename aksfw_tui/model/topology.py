@@ -3,7 +3,11 @@ queries the checks share (a subnet's egress path, a cluster's firewall, who owns
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import ipaddress
+import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -41,6 +45,14 @@ from aksfw_tui.settings import Settings
 from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable, resource_type
 
 R = TypeVar("R", bound=Resource)
+
+# A subscription's regions (GET /subscriptions/{sub}/locations): ARM types them "Region", an export
+# may not type them at all, so they are known by their id. Matched on ids.key (lower-case).
+LOCATION_ID = re.compile(r"^/subscriptions/[^/]+/locations/[^/]+$")
+LOCATIONS_SCOPE = re.compile(r"^/subscriptions/[^/]+/locations(/|$)")
+# A scope that may hold resources of any type: a whole subscription or resource group.
+WHOLE_SCOPE = re.compile(r"^/subscriptions/[^/]+(/resourcegroups/[^/]+)?$")
+ZONE_MAPPINGS = "availabilityZoneMappings"
 
 PARSERS: dict[str, Any] = {
     "microsoft.containerservice/managedclusters": Cluster.parse,
@@ -286,7 +298,7 @@ class Topology:
         found = []
         for entry in self.unreadable:
             scope = ids.key(entry.scope)
-            if "/providers/" not in scope or f"/providers/{type_key}" in scope:
+            if WHOLE_SCOPE.match(scope) or f"/providers/{type_key}" in scope:
                 found.append(entry)
         return found
 
@@ -295,6 +307,51 @@ class Topology:
         scope = self.unreadable_scope_of(resource_id)
         why = f"unreadable: {scope.reason}" if scope else "not in the snapshot"
         return f"{what} {ids.name_of(resource_id)} ({resource_id}) is {why}"
+
+    # -- availability zones ----------------------------------------------------------------------
+
+    def regions_with_zones(self, region: str = "") -> tuple[frozenset[str], str]:
+        """The regions that have availability zones, and where that was learnt (for evidence).
+
+        The user's table (--zone-regions) wins; else the subscription locations in the snapshot
+        (live discovery reads them: a region has zones when its availabilityZoneMappings is
+        non-empty); else the bundled table. Given a `region` the locations do not list at all,
+        the bundled table answers: ARM's silence about a region says nothing about it."""
+        if self.settings.zone_regions is not None:
+            return self.settings.zone_regions, "user's region table (--zone-regions)"
+        listed = self._location_zones()
+        if listed and (not region or region.replace(" ", "").lower() in listed):
+            return frozenset(r for r, zoned in listed.items() if zoned), "subscription locations from ARM"
+        regions, origin = bundled_zone_regions()
+        if listed:
+            return regions, f"{origin}; {region} is not among the subscription locations read"
+        failed = [u for u in self.unreadable if LOCATIONS_SCOPE.match(ids.key(u.scope))]
+        if failed:
+            origin += (f"; the subscription locations could not be read ({failed[0].scope}: "
+                       f"{failed[0].reason})")
+        return regions, origin
+
+    def _location_zones(self) -> dict[str, bool]:
+        """Region → has zones, over every subscription's locations in the snapshot. A subscription
+        whose locations carry no availabilityZoneMappings at all was read with an API version
+        older than 2022-12-01 (which never sends them): it says nothing about zones."""
+        found: dict[str, bool] | None = self.cache.get("location_zones")
+        if found is not None:
+            return found
+        by_subscription: dict[str, list[dict[str, Any]]] = {}
+        for raw in self.snapshot.resources:
+            if LOCATION_ID.match(ids.key(raw.get("id"))):
+                by_subscription.setdefault(ids.key(ids.subscription_of(raw["id"])), []).append(raw)
+        found = {}
+        for locations in by_subscription.values():
+            if not any(ZONE_MAPPINGS in location for location in locations):
+                continue
+            for location in locations:
+                name = text(location.get("name")) or ids.name_of(location["id"])
+                region = name.replace(" ", "").lower()
+                found[region] = found.get(region, False) or bool(items(location.get(ZONE_MAPPINGS)))
+        self.cache["location_zones"] = found
+        return found
 
     # -- addresses -------------------------------------------------------------------------------
 
@@ -496,6 +553,17 @@ class Topology:
     def metric_series(self, resource_id: str, metric: str) -> list[MetricSeries]:
         return [s for s in self.metrics.get(ids.key(resource_id), [])
                 if s.metric.lower() == metric.lower()]
+
+
+@functools.cache
+def bundled_zone_regions() -> tuple[frozenset[str], str]:
+    """The bundled table aksfw_tui/data/zone_regions.json (Microsoft's regions list, dated): the
+    regions with zones, and its label. Read once, on first use."""
+    path = importlib.resources.files("aksfw_tui") / "data" / "zone_regions.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    regions = frozenset(r.replace(" ", "").lower() for r in document["regions"])
+    return regions, (f"bundled table of Microsoft's regions list as of {document['as_of']} "
+                     f"({document['source']})")
 
 
 PRIVATE_RANGES = [network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",

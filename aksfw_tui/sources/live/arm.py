@@ -1,12 +1,14 @@
 """Reading subscriptions through ARM: one list call per resource type per subscription, then the
 calls that depend on what the lists returned (a firewall's SNAT metrics and diagnostic settings, a
 policy's rule collection groups, a private DNS zone's A records and links). Dependent calls start
-as soon as the list that names their resource returns, so the longest chain stays two deep.
+as soon as the list that names their resource returns, so the longest chain stays two deep. And,
+whichever way the inventory was read, each subscription's locations: which regions have zones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,9 @@ DIAGNOSTIC_SETTINGS_API = "2021-05-01-preview"  # azure-mgmt-monitor 7 has no di
 METRICS_API = "2024-02-01"  # what azure-mgmt-monitor 7 sends
 SNAT_METRIC = "SNATPortUtilization"
 METRICS_INTERVAL = "PT5M"
+LOCATIONS_API = "2022-12-01"  # the first Subscriptions API version to send availabilityZoneMappings
+LOCATION_TYPE = "Microsoft.Resources/locations"  # for a location object that comes without a type
+LOCATION_ID = re.compile(r"^/subscriptions/[^/]+/locations/[^/]+$", re.IGNORECASE)
 FIREWALLS = "microsoft.network/azurefirewalls"
 POLICIES = "microsoft.network/firewallpolicies"
 ZONES = "microsoft.network/privatednszones"
@@ -57,9 +62,11 @@ KINDS = (
 )
 
 
-async def arm_subscription(run: Run, subscription: str) -> None:
-    """List every kind in the subscription; dependent calls are spawned on the run."""
-    await asyncio.gather(*(_list_kind(run, subscription, kind) for kind in KINDS))
+async def arm_subscription(run: Run, subscription: str, locations: bool = True) -> None:
+    """List every kind in the subscription, and its locations unless they were asked for already
+    (a Resource Graph inventory that failed); dependent calls are spawned on the run."""
+    extra = [subscription_locations(run, subscription)] if locations else []
+    await asyncio.gather(*(_list_kind(run, subscription, kind) for kind in KINDS), *extra)
 
 
 async def _list_kind(run: Run, subscription: str, kind: Kind) -> None:
@@ -152,6 +159,31 @@ async def _dependent(run: Run, resource_id: str, suffix: str, what: str, call: A
         count = len(result) if isinstance(result, list) else len(result.get("value") or [])
         run.emit(DiscoveryEvent("listed", subscription, label, count=count))
     return result
+
+
+async def subscription_locations(run: Run, subscription: str) -> None:
+    """The subscription's regions as ARM lists them, each with `availabilityZoneMappings` where the
+    region has zones: what zone-spread takes as authoritative (Topology.regions_with_zones).
+
+    They go into the snapshot as they came: ids `/subscriptions/<sub>/locations/<name>` and ARM's
+    own `type: "Region"`, which is not a resource type. The Topology knows them by their id, so
+    `type` is left alone and only filled in (Microsoft.Resources/locations) where absent. A failure
+    is scoped to `/subscriptions/<sub>/locations`: the prefix of exactly the ids it would have
+    returned, and a scope the checks never take for one that holds resources."""
+    scope = f"/subscriptions/{subscription}/locations"
+    call = raw_list(run.session.arm(), scope, LOCATIONS_API)
+    items = await run.attempt(scope, "locations", subscription, call, reason_prefix="locations: ")
+    if items is None:
+        return
+    for item in items:
+        item.setdefault("type", LOCATION_TYPE)
+    run.add(items)
+    run.emit(DiscoveryEvent("listed", subscription, "locations", count=len(items)))
+
+
+def is_location(resource: dict[str, Any]) -> bool:
+    """Whether the object is one of a subscription's locations (known by its id, whatever its type)."""
+    return bool(LOCATION_ID.match(str(resource.get("id", ""))))
 
 
 def as_dicts(models: list[Any]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 from aksfw_tui.errors import InputError
 from aksfw_tui.model import ids
 from aksfw_tui.sources.credentials import GuardedCredential, check_auth, make_credential
-from aksfw_tui.sources.live.arm import arm_subscription, as_dicts
+from aksfw_tui.sources.live.arm import arm_subscription, as_dicts, is_location
 from aksfw_tui.sources.live.graph import graph_inventory
 from aksfw_tui.sources.live.options import (
     GUID,
@@ -74,9 +74,10 @@ async def _discover(options: LiveOptions, endpoint: Endpoint,
         graph = len(subscriptions) > options.graph_threshold
         run.emit(DiscoveryEvent("start", message=f"reading {len(subscriptions)} subscription(s) through "
                                 f"{'Resource Graph' if graph else 'ARM list calls'}"))
+        asked = graph  # graph_inventory asks for the locations, whatever its queries then do
         if not (graph and await graph_inventory(run, subscriptions)):
             graph = False
-            await asyncio.gather(*(arm_subscription(run, s) for s in subscriptions))
+            await asyncio.gather(*(arm_subscription(run, s, locations=not asked) for s in subscriptions))
         await run.drain()
     return _snapshot(run, subscriptions, endpoint, graph)
 
@@ -154,9 +155,10 @@ def _snapshot(run: Run, subscriptions: list[str], endpoint: Endpoint, graph: boo
                 "metrics_window": run.timespan},
         warnings=list(run.warnings),
     )
-    run.emit(DiscoveryEvent("done", message=f"read {len(snapshot.resources)} resources and "
-                            f"{len(snapshot.metrics)} metric series; {len(snapshot.unreadable)} "
-                            "scope(s) unreadable"))
+    locations = sum(1 for r in snapshot.resources if is_location(r))
+    run.emit(DiscoveryEvent("done", message=f"read {len(snapshot.resources) - locations} resources, "
+                            f"{len(snapshot.metrics)} metric series and {locations} locations; "
+                            f"{len(snapshot.unreadable)} scope(s) unreadable"))
     return snapshot
 
 

@@ -3,9 +3,10 @@
 One query over the `resources` table lists every type the checks need in every subscription (paged
 with $skipToken, `order by id` so the pages are stable), one over `networkresources` the firewall
 policies' rule collection groups. What Resource Graph does not hold goes to ARM per resource:
-SNAT metrics, diagnostic settings, private DNS A records. Resource Graph silently leaves out what
-the caller may not read, so each subscription is also read once directly (GET /subscriptions/{id})
-to report the unreadable ones. If a query fails, discovery falls back to ARM lists.
+SNAT metrics, diagnostic settings, private DNS A records, each subscription's locations. Resource
+Graph silently leaves out what the caller may not read, so each subscription is also read once
+directly (GET /subscriptions/{id}) to report the unreadable ones. If a query fails, discovery falls
+back to ARM lists.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from aksfw_tui.sources.live.arm import KINDS, RULE_COLLECTION_GROUPS, ZONE_LINKS, follow, raw_call
+from aksfw_tui.sources.live.arm import (
+    KINDS,
+    RULE_COLLECTION_GROUPS,
+    ZONE_LINKS,
+    follow,
+    raw_call,
+    subscription_locations,
+)
 from aksfw_tui.sources.live.arm import rule_collection_groups as arm_rule_collection_groups
 from aksfw_tui.sources.live.options import DiscoveryEvent
 from aksfw_tui.sources.live.run import Run, call_failures
@@ -52,6 +60,10 @@ async def graph_inventory(run: Run, subscriptions: list[str]) -> bool:
         _query(run, subscriptions, kql("networkresources", (RULE_COLLECTION_GROUPS,)), on_groups))
     for subscription in subscriptions:  # after the queries: they are the critical path
         run.spawn(_probe(run, subscription))
+    # Not in Resource Graph; read even if the queries fail. Whether a region has zones is the
+    # region's property (only the logical-to-physical zone mapping differs per subscription), so
+    # with many subscriptions one list stands for all: one request, not one per subscription.
+    run.spawn(subscription_locations(run, subscriptions[0]))
     listed, grouped = await queries
     if not listed:
         return False

@@ -99,7 +99,8 @@ class Run:
 
     def collapse_subscriptions(self) -> None:
         """A subscription whose every list failed the same way (e.g. 403 AuthorizationFailed) is one
-        entry, where its first was, not one per resource type."""
+        entry, where its first was, not one per resource type; and the failure of an unreadable
+        subscription's locations is not one more."""
         merged: dict[str, Unreadable] = {}
         for subscription, read in self.lists_read.items():
             scope = f"/subscriptions/{subscription}"
@@ -111,11 +112,20 @@ class Run:
         kept: list[Unreadable] = []
         for entry in self.unreadable:
             scope = ids.key(entry.scope)
+            if self._said_by_its_subscription(scope):
+                continue
             if scope not in merged:
                 kept.append(entry)
             elif merged[scope] not in kept:
                 kept.append(merged[scope])
         self.unreadable = kept
+
+    def _said_by_its_subscription(self, scope: str) -> bool:
+        """A subscription nothing could be read from has its own entries (a list per type, or the
+        Resource Graph probe), which cover its locations by prefix: their failure adds nothing."""
+        parts = scope.strip("/").split("/")
+        return (len(parts) == 3 and parts[0] == "subscriptions" and parts[2] == "locations"
+                and parts[1] not in self.readable)
 
 
 async def _unregistered_is_empty(call: Awaitable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
