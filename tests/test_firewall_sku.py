@@ -3,7 +3,7 @@ Standard policy, classic rules), unknown (tier absent, policy or base missing)."
 
 from aksfw_tui.checks.base import Change, Severity, Status
 from aksfw_tui.checks.firewall_sku import CHECK
-from aksfw_tui.checks.patch import append_items, json_pointer, set_property
+from aksfw_tui.remediation.patch import append_items, json_pointer, set_property
 from tests import arm
 
 BASE_ID = arm.rid(arm.HUB_SUB, arm.HUB_RG, "Microsoft.Network/firewallPolicies", "fwpol-base")

@@ -33,11 +33,11 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.patch import set_property
 from aksfw_tui.firewall.rules import Kind, Rule, ruleset_for
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import Firewall, FirewallPolicy, VirtualNetwork
 from aksfw_tui.model.topology import Egress, Topology
+from aksfw_tui.remediation.patch import set_property
 
 CLASSIC_KEY = "Network.DNS.EnableProxy"
 

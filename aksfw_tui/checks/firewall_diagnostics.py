@@ -32,10 +32,10 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.patch import set_property
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import DiagnosticSetting, Firewall, items, props, text
 from aksfw_tui.model.topology import Topology
+from aksfw_tui.remediation.patch import set_property
 
 DIAG_TYPE = "microsoft.insights/diagnosticsettings"
 NETWORK_RULES = {"azfwnetworkrule", "azurefirewallnetworkrule"}

@@ -17,12 +17,9 @@ The policy-chain reader lives here because threat-intel reads the same chain the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aksfw_tui.checks.base import (
-    Change,
     Check,
     Remediation,
     Result,
@@ -32,73 +29,23 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.patch import set_property
-from aksfw_tui.model import ids
+from aksfw_tui.model.policy_chain import ChainMode, policy_chain_mode
 from aksfw_tui.model.resources import Firewall, FirewallPolicy
 from aksfw_tui.model.topology import Topology
-
-STRICTNESS = {"off": 0, "alert": 1, "deny": 2}
-CANONICAL = {"off": "Off", "alert": "Alert", "deny": "Deny"}
-CLI_EXTENSION = ("The az network firewall commands come from the azure-firewall CLI extension "
-                 "(az extension add --name azure-firewall).")
-
-
-# -- the policy chain (shared with threat-intel) ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChainMode:
-    """One mode property read along a firewall policy's base chain, child first."""
-
-    policies: tuple[FirewallPolicy, ...]  # the readable part of the chain, child first
-    values: tuple[str, ...]  # each policy's own value ('' when it does not set it)
-    missing: str  # why the chain could not be read to its end; '' when it was
-
-    @property
-    def strictest(self) -> tuple[str, str]:
-        """(canonical mode, name of the policy that sets it), or ('', '') when none sets one."""
-        best, setter = "", ""
-        for policy, value in zip(self.policies, self.values, strict=True):
-            rank = STRICTNESS.get(value.lower())
-            if rank is not None and (not best or rank > STRICTNESS[best.lower()]):
-                best, setter = CANONICAL[value.lower()], policy.name
-        return best, setter
-
-    @property
-    def unrecognised(self) -> list[tuple[str, str]]:
-        return [(p.name, v) for p, v in zip(self.policies, self.values, strict=True)
-                if v and v.lower() not in STRICTNESS]
-
-    def describe(self, prop: str) -> list[dict[str, Any]]:
-        """Evidence: each policy of the chain and its own value of `prop`."""
-        return [{"policy": p.id, prop: v or None}
-                for p, v in zip(self.policies, self.values, strict=True)]
-
-
-def policy_chain_mode(topology: Topology, policy_id: str,
-                      read: Callable[[FirewallPolicy], str]) -> ChainMode:
-    """Walk firewall policy → base → base…, reading one property; stop at the first gap."""
-    policies: list[FirewallPolicy] = []
-    missing = ""
-    seen: set[str] = set()
-    current = policy_id
-    while current and ids.key(current) not in seen:  # a base cycle is a broken export, not a loop
-        seen.add(ids.key(current))
-        what = "base policy" if policies else "firewall policy"
-        policy = topology.policy(current)
-        if policy is None:
-            missing = topology.missing(what, current)
-            break
-        if not policy.has_properties:
-            missing = f"{what} {policy.name} was exported without its properties"
-            break
-        policies.append(policy)
-        current = policy.base_policy_id
-    return ChainMode(tuple(policies), tuple(read(p) for p in policies), missing)
-
-
-# -- plan helpers (shared with threat-intel, dns-proxy, zone-spread, snat-utilisation, diagnostics) --
-
+from aksfw_tui.remediation.firewall_upgrade import (
+    CLI_EXTENSION,
+    create_premium_policy,
+    firewall_policy_bicep,
+    firewall_policy_terraform,
+    new_premium_policy,
+    point_at_policy,
+    premium_policy_bicep,
+    premium_policy_terraform,
+    present,
+    terraform_name,
+    upgrade_remediation,
+)
+from aksfw_tui.remediation.patch import set_property
 
 # -- the check -----------------------------------------------------------------------------------
 
@@ -195,160 +142,6 @@ def _evidence(firewall: Firewall, chain: ChainMode | None) -> dict[str, Any]:
 # -- remediation ---------------------------------------------------------------------------------
 
 
-def _tf_name(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name)
-
-
-@dataclass(frozen=True)
-class NewPolicy:
-    """Where the Premium policy a remediation creates goes: next to the current one."""
-
-    name: str
-    subscription: str
-    resource_group: str
-    region: str
-
-    @property
-    def id(self) -> str:
-        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-                f"/providers/Microsoft.Network/firewallPolicies/{self.name}")
-
-
-def new_premium_policy(firewall: Firewall, policy: FirewallPolicy | None) -> NewPolicy:
-    if policy is not None:
-        return NewPolicy(f"{policy.name}-premium", policy.subscription, policy.resource_group,
-                         policy.region or firewall.region)
-    if firewall.policy_id:  # referenced but not in the snapshot: its id still says where it lives
-        pid = firewall.policy_id
-        return NewPolicy(f"{ids.name_of(pid)}-premium", ids.subscription_of(pid) or firewall.subscription,
-                         ids.resource_group_of(pid) or firewall.resource_group, firewall.region)
-    return NewPolicy(f"{firewall.name}-policy-premium", firewall.subscription, firewall.resource_group,
-                     firewall.region)
-
-
-def create_premium_policy(new: NewPolicy, policy: FirewallPolicy | None) -> str:
-    dns = " --enable-dns-proxy true" if policy is not None and policy.dns_proxy else ""
-    return (f"az network firewall policy create --subscription {new.subscription} "
-            f"--resource-group {new.resource_group} --name {new.name} --location {new.region} "
-            f"--sku Premium --threat-intel-mode Deny --idps-mode Deny{dns}")
-
-
-def premium_policy_terraform(new: NewPolicy) -> str:
-    return f"""resource "azurerm_firewall_policy" "{_tf_name(new.name)}" {{
-  name                     = "{new.name}"
-  resource_group_name      = "{new.resource_group}"
-  location                 = "{new.region}"
-  sku                      = "Premium"
-  threat_intelligence_mode = "Deny"
-
-  intrusion_detection {{
-    mode = "Deny"
-  }}
-  # copy the rule collection groups (azurerm_firewall_policy_rule_collection_group) and dns block
-}}
-"""
-
-
-def premium_policy_bicep(new: NewPolicy) -> str:
-    return f"""resource premiumPolicy 'Microsoft.Network/firewallPolicies@2024-05-01' = {{
-  name: '{new.name}'
-  location: '{new.region}'
-  properties: {{
-    sku: {{ tier: 'Premium' }}
-    threatIntelMode: 'Deny'
-    intrusionDetection: {{ mode: 'Deny' }}
-    // copy the rule collection groups and dnsSettings of the current configuration
-  }}
-}}
-"""
-
-
-def _firewall_bicep(firewall: Firewall, new: NewPolicy) -> str:
-    return f"""resource firewall 'Microsoft.Network/azureFirewalls@2024-05-01' = {{
-  name: '{firewall.name}'
-  location: '{firewall.region}'
-  properties: {{
-    sku: {{ name: '{firewall.sku_name or 'AZFW_VNet'}', tier: 'Premium' }}
-    firewallPolicy: {{ id: '{new.id}' }}
-    // keep ipConfigurations and the rest of the firewall's properties unchanged
-  }}
-}}
-"""
-
-
-def _firewall_terraform(firewall: Firewall, new: NewPolicy) -> str:
-    return f"""# In azurerm_firewall "{_tf_name(firewall.name)}" (resource group {firewall.resource_group}):
-#   sku_name           = "{firewall.sku_name or 'AZFW_VNet'}"
-#   sku_tier           = "Premium"
-#   firewall_policy_id = azurerm_firewall_policy.{_tf_name(new.name)}.id
-"""
-
-
-def upgrade_remediation(firewall: Firewall, policy: FirewallPolicy | None) -> Remediation:
-    """Standard or Basic → Premium with a Premium policy running IDPS in Deny mode."""
-    name, new = firewall.name, new_premium_policy(firewall, policy)
-    steps: list[str] = []
-    if firewall.sku_tier.lower() == "basic":
-        steps.append(
-            f"Change SKU does not support Basic, so no property change upgrades {name} in place: "
-            "this is a manual migration. Microsoft requires it to be migrated to Standard before "
-            "it can become Premium. The alternative is a new Premium firewall in "
-            "the hub with the node subnets' 0.0.0.0/0 routes repointed to its private IP (a short "
-            "cut-over), then deleting the Basic one.")
-    elif not firewall.policy_id:
-        steps.append(
-            f"{name} uses classic rules, and the zero-downtime Change SKU needs a Firewall Policy: "
-            "first select 'Migrate to firewall policy' on its Overview page (a manual step; the "
-            "plan holds no property change until the rules live in a policy).")
-    current = (f"policy {ids.name_of(firewall.policy_id)}" if firewall.policy_id
-               else "the migrated policy")
-    changes = _upgrade_changes(firewall, new)
-    steps += [
-        f"On {name}'s Overview page select Change SKU → Premium (zero downtime; still use a "
-        f"maintenance window): let it duplicate {current} into a Premium policy, or pick {new.name} "
-        "created below. PowerShell (Sku.Tier = 'Premium', then Set-AzFirewall) and Terraform "
-        "(sku_tier) do the same; az network firewall update has no tier option.",
-        f"A Premium policy made by hand ({new.name}) must receive every rule collection group of "
-        "the current configuration; Microsoft's Transform-Policy script does not copy threat "
-        "intelligence or SNAT private-range settings.",
-        *([f"The plan switches {name}'s tier and firewallPolicy to {new.name} in one update (what "
-           "Change SKU and Terraform do): create that policy first (the first command), or the "
-           "update fails."] if changes else []),
-        "Run IDPS in Deny mode (Alert first for a few days if you need to tune signature "
-        "overrides or bypass rules), and consider TLS inspection for HTTPS egress.",
-        "Premium costs more and IDPS/TLS inspection consume capacity: load-test the egress path.",
-        CLI_EXTENSION,
-    ]
-    return Remediation(
-        summary=f"Upgrade {name} from {firewall.sku_tier} to Premium with a Premium policy running "
-                "IDPS in Deny mode",
-        steps=tuple(steps),
-        az_cli=(create_premium_policy(new, policy),
-                f"az network firewall show --subscription {firewall.subscription} --resource-group "
-                f"{firewall.resource_group} --name {name} --query sku"),
-        bicep=premium_policy_bicep(new) + "\n" + _firewall_bicep(firewall, new),
-        terraform=premium_policy_terraform(new) + "\n" + _firewall_terraform(firewall, new),
-        changes=changes,
-    )
-
-
-def _upgrade_changes(firewall: Firewall, new: NewPolicy) -> tuple[Change, ...]:
-    """Standard with a policy: the tier and the policy change together (Change SKU, or Terraform's
-    sku_tier, updates the firewall in place). Basic and classic rules need a manual migration first."""
-    if firewall.sku_tier.lower() == "basic" or not firewall.policy_id:
-        return ()
-    return _present(set_property(firewall.id, firewall.raw, ("properties", "sku", "tier"), "Premium"),
-                    _policy_change(firewall, new))
-
-
-def _policy_change(firewall: Firewall, new: NewPolicy) -> Change | None:
-    return set_property(firewall.id, firewall.raw, ("properties", "firewallPolicy", "id"), new.id)
-
-
-def _present(*changes: Change | None) -> tuple[Change, ...]:
-    return tuple(c for c in changes if c is not None)
-
-
 def _premium_policy_remediation(firewall: Firewall, policy: FirewallPolicy | None) -> Remediation:
     """A Premium firewall without a Premium policy: give it one with IDPS on."""
     name, new = firewall.name, new_premium_policy(firewall, policy)
@@ -370,9 +163,9 @@ def _premium_policy_remediation(firewall: Firewall, policy: FirewallPolicy | Non
         az_cli=(create_premium_policy(new, policy),
                 f"az network firewall update --subscription {firewall.subscription} --resource-group "
                 f"{firewall.resource_group} --name {name} --firewall-policy {new.id}"),
-        bicep=premium_policy_bicep(new) + "\n" + _firewall_bicep(firewall, new),
-        terraform=premium_policy_terraform(new) + "\n" + _firewall_terraform(firewall, new),
-        changes=_present(_policy_change(firewall, new)) if policy is not None else (),
+        bicep=premium_policy_bicep(new) + "\n" + firewall_policy_bicep(firewall, new),
+        terraform=premium_policy_terraform(new) + "\n" + firewall_policy_terraform(firewall, new),
+        changes=present(point_at_policy(firewall, new)) if policy is not None else (),
     )
 
 
@@ -399,7 +192,7 @@ def _idps_remediation(firewall: Firewall, policy: FirewallPolicy, current: str) 
   }}
 }}
 """,
-        terraform=f"""resource "azurerm_firewall_policy" "{_tf_name(policy.name)}" {{
+        terraform=f"""resource "azurerm_firewall_policy" "{terraform_name(policy.name)}" {{
   name                = "{policy.name}"
   resource_group_name = "{policy.resource_group}"
   location            = "{policy.region}"
@@ -410,7 +203,7 @@ def _idps_remediation(firewall: Firewall, policy: FirewallPolicy, current: str) 
   }}
 }}
 """,
-        changes=_present(set_property(policy.id, policy.raw, ("properties", "intrusionDetection", "mode"),
+        changes=present(set_property(policy.id, policy.raw, ("properties", "intrusionDetection", "mode"),
                                       "Deny")),
     )
 

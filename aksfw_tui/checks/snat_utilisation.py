@@ -32,10 +32,10 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.patch import append_items, set_property
 from aksfw_tui.model import ids
-from aksfw_tui.model.resources import Firewall, NatGateway, items, obj, props
+from aksfw_tui.model.resources import Firewall, NatGateway
 from aksfw_tui.model.topology import Topology
+from aksfw_tui.remediation.patch import append_items, set_property
 
 METRIC = "SNATPortUtilization"
 GUIDANCE_PIPS = 20
@@ -125,18 +125,7 @@ def _nat_state(topology: Topology, firewall: Firewall) -> NatState:
 
 
 def _public_ip_count(firewall: Firewall) -> int:
-    return hub_public_ip_count(firewall) if firewall.virtual_hub_id else len(firewall.public_ip_ids)
-
-
-def hub_public_ip_count(firewall: Firewall) -> int:
-    """A secured hub's public IPs: `publicIPs.count` as configured (it can exceed the addresses
-    an export lists while they are being allocated), else the addresses listed."""
-    public = obj(obj(props(firewall.raw).get("hubIPAddresses")).get("publicIPs"))
-    count = public.get("count")
-    listed = len(items(public.get("addresses")))
-    if isinstance(count, int) and not isinstance(count, bool):
-        listed = count
-    return max(listed, firewall.hub_public_ip_count)
+    return firewall.hub_public_ip_count if firewall.virtual_hub_id else len(firewall.public_ip_ids)
 
 
 def _pip_text(firewall: Firewall) -> str:

@@ -28,16 +28,11 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.firewall_sku import (
-    CANONICAL,
-    CLI_EXTENSION,
-    ChainMode,
-    policy_chain_mode,
-    upgrade_remediation,
-)
-from aksfw_tui.checks.patch import set_property
+from aksfw_tui.model.policy_chain import CANONICAL, ChainMode, policy_chain_mode
 from aksfw_tui.model.resources import Firewall, FirewallPolicy
 from aksfw_tui.model.topology import Topology
+from aksfw_tui.remediation.firewall_upgrade import CLI_EXTENSION, upgrade_remediation
+from aksfw_tui.remediation.patch import set_property
 
 DEFAULT = "Alert"
 

@@ -32,11 +32,10 @@ from aksfw_tui.checks.base import (
     passed,
     unknown,
 )
-from aksfw_tui.checks.patch import append_items, json_pointer
-from aksfw_tui.checks.snat_utilisation import hub_public_ip_count
 from aksfw_tui.model import ids
 from aksfw_tui.model.resources import Cluster, Firewall, NodePool, PublicIp, items, props, ref, text
 from aksfw_tui.model.topology import Topology
+from aksfw_tui.remediation.patch import append_items, json_pointer
 
 ALL_ZONES = ("1", "2", "3")
 
@@ -154,7 +153,7 @@ def _recreate_firewall(topology: Topology, firewall: Firewall) -> Remediation:
     if firewall.virtual_hub_id:
         az.append(f"az network firewall create --resource-group {rg} --name {name} --location {region} "
                   f"--sku AZFW_Hub --tier {tier} --zones 1 2 3 --vhub {firewall.virtual_hub_id} "
-                  f"--public-ip-count {max(hub_public_ip_count(firewall), 1)}{policy}")
+                  f"--public-ip-count {max(firewall.hub_public_ip_count, 1)}{policy}")
     else:
         az.append(f"az network firewall create --resource-group {rg} --name {name} --location {region} "
                   f"--sku AZFW_VNet --tier {tier} --zones 1 2 3{policy}")

@@ -324,7 +324,7 @@ class Firewall(Resource):
             additional_properties=obj(p.get("additionalProperties")),
             ip_configurations=configs,
             hub_private_ip=text(hub.get("privateIPAddress")),
-            hub_public_ip_count=len(items(obj(hub.get("publicIPs")).get("addresses"))),
+            hub_public_ip_count=_hub_public_ip_count(obj(hub.get("publicIPs"))),
             virtual_hub_id=ref(p.get("virtualHub")),
         )
 
@@ -345,6 +345,15 @@ class Firewall(Resource):
         p = props(self.raw)
         kinds = ("applicationRuleCollections", "networkRuleCollections", "natRuleCollections")
         return any(items(p.get(k)) for k in kinds)
+
+
+def _hub_public_ip_count(public: Mapping[str, Any]) -> int:
+    """A secured hub's public IPs: `count` as configured (it can exceed the addresses an export
+    lists while they are being allocated), else the addresses listed."""
+    count = public.get("count")
+    if isinstance(count, int) and not isinstance(count, bool):
+        return max(count, len(items(public.get("addresses"))))
+    return len(items(public.get("addresses")))
 
 
 @dataclass(frozen=True)

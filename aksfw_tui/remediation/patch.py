@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aksfw_tui.checks.base import Change
+from aksfw_tui.remediation.model import Change
 
 
 def json_pointer(*keys: str | int) -> str:
