@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aksfw_tui.checks.base import Change, Remediation
 from aksfw_tui.checks.outbound_type import CHECK
-from aksfw_tui.report.plan import plan_diff
+from aksfw_tui.report.plan_diff import plan_diff
 from tests import arm
 
 

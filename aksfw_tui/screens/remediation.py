@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 from aksfw_tui.audit import AuditRun
 from aksfw_tui.checks.base import Finding, Remediation
 from aksfw_tui.model import ids
-from aksfw_tui.report.plan import plan_diff
+from aksfw_tui.report.plan_diff import plan_diff
 from aksfw_tui.report.views import badge
 from aksfw_tui.screens.base import AuditScreen
 
