@@ -98,4 +98,4 @@ def test_duplicates_across_files_are_kept_once_with_a_note(tmp_path: Path) -> No
     _dump(tmp_path / "b.json", {"value": resources[:3]})
     snapshot = load_export(tmp_path)
     assert len(snapshot.resources) == len([r for r in resources if "metrics" not in r["id"].lower()])
-    assert snapshot.warnings == ["3 duplicate resource ids; the last copy of each was kept"]
+    assert snapshot.warnings == ["3 duplicate resource ids; the fullest copy of each was kept"]

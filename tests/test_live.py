@@ -299,17 +299,16 @@ def test_a_forbidden_subscription_is_reported_and_the_other_audited(capsys: pyte
 
 def test_a_forbidden_resource_type_makes_the_checks_that_need_it_unknown(
         capsys: pytest.CaptureFixture[str]) -> None:
-    """A type-level failure is scoped to its subscription: the checks match unreadable scopes by id
-    prefix, and the ids of one type share no narrower prefix. So the clusters' node resource groups
-    count as unreadable, and their public entries cannot be told."""
+    """A type-level failure is scoped to the type in its subscription: every load balancer there
+    is unseen, so the clusters' public entries cannot be told; the routes were read."""
     with served(errors={f"^/subscriptions/{SPOKE}/providers/Microsoft.Network/loadBalancers$": 403}) as fake:
         result = live_run(capsys, fake)
     (entry,) = result.document["unreadable"]
-    assert entry["scope"] == f"/subscriptions/{SPOKE}"
+    assert entry["scope"] == f"/subscriptions/{SPOKE}/providers/Microsoft.Network/loadBalancers"
     assert entry["reason"].startswith("Microsoft.Network/loadBalancers: 403 AuthorizationFailed")
     waf = result.finding("waf-in-front", "aks-prod")
     assert waf["status"] == "unknown"  # a fail with every load balancer seen
-    assert "node resource group MC_rg-spoke_aks-prod_westeurope is unreadable" in waf["message"]
+    assert "load balancers in node resource group MC_rg-spoke_aks-prod_westeurope could not be read" in waf["message"]
     assert result.finding("outbound-type", "aks-prod")["status"] == "pass"  # routes were read
 
 
@@ -341,7 +340,7 @@ def test_throttling_that_never_ends_leaves_one_type_unreadable(capsys: pytest.Ca
         result = live_run(capsys, fake)
     assert result.code == 0
     (entry,) = result.document["unreadable"]
-    assert entry["scope"] == f"/subscriptions/{SPOKE}"
+    assert entry["scope"] == f"/subscriptions/{SPOKE}/providers/Microsoft.Network/networkSecurityGroups"
     assert entry["reason"].startswith("Microsoft.Network/networkSecurityGroups: 429 TooManyRequests: ")
     assert fake.count("networkSecurityGroups", status=429) == 4  # the first try and 3 retries
     assert result.finding("outbound-type", "aks-dev")["status"] == "fail"

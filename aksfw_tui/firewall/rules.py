@@ -10,7 +10,18 @@ from typing import Any
 
 from aksfw_tui.firewall.addresses import AddressSet, parse_address
 from aksfw_tui.model import ids
-from aksfw_tui.model.resources import Firewall, FirewallPolicy, items, obj, props, strings, text
+from aksfw_tui.model.evidence import Reading
+from aksfw_tui.model.resources import (
+    Firewall,
+    FirewallPolicy,
+    RuleCollectionGroup,
+    items,
+    obj,
+    priority_of,
+    props,
+    strings,
+    text,
+)
 from aksfw_tui.model.topology import Topology
 
 
@@ -142,12 +153,12 @@ def _compile(topology: Topology, firewall: Firewall) -> RuleSet:
     return _compile_classic(topology, firewall)
 
 
-def _gaps(reason: str) -> tuple[Rule, ...]:
-    return tuple(
-        Rule(kind=kind, name="", action=Action.UNKNOWN, collection="", collection_priority=0,
-             gap=reason)
-        for kind in Kind
-    )
+def _gaps(reason: str, kinds: tuple[Kind, ...] = tuple(Kind), **where: Any) -> tuple[Rule, ...]:
+    """Placeholders for rules that could not be read: they might match anything of their kind."""
+    where.setdefault("collection", "")
+    where.setdefault("collection_priority", 0)
+    return tuple(Rule(kind=kind, name="", action=Action.UNKNOWN, gap=reason, **where)
+                 for kind in kinds)
 
 
 def _dns_proxy_classic(firewall: Firewall) -> bool:
@@ -165,17 +176,34 @@ def _compile_classic(topology: Topology, firewall: Firewall) -> RuleSet:
         ("applicationRuleCollections", Kind.APPLICATION),
     )
     for key, kind in sections:
-        collections = sorted(items(p.get(key)), key=lambda c: _priority(props(c).get("priority")))
+        listed = p.get(key)
+        if not isinstance(listed, list):
+            reason = (f"firewall {firewall.name}: {key} is "
+                      f"{'absent' if listed is None else 'not a list'}")
+            problems.append(reason)
+            rules.extend(_gaps(reason, (kind,), policy=firewall.name, origin_id=firewall.id))
+            continue
+        # Unknown priorities sort first: such a collection could come before any other.
+        collections = sorted((obj(c) for c in listed),
+                             key=lambda c: _position(props(c).get("priority")))
         for collection in collections:
             cp = props(collection)
-            action = _action(obj(cp.get("action")).get("type"), kind)
-            for rule in items(cp.get("rules")):
-                rules.append(
-                    _rule(topology, rule, kind, action, problems,
-                          collection=text(collection.get("name")),
-                          collection_priority=_priority(cp.get("priority")),
-                          policy=firewall.name, origin_id=text(collection.get("id")) or firewall.id)
-                )
+            where = {"collection": text(collection.get("name")),
+                     "collection_priority": _position(cp.get("priority")),
+                     "policy": firewall.name, "origin_id": text(collection.get("id")) or firewall.id}
+            reading = Reading(f"{key[:-1]} {where['collection'] or '(unnamed)'} of {firewall.name}")
+            action = _action(cp.get("action"), kind, reading)
+            if priority_of(cp.get("priority")) is None:
+                reading.note("priority", cp.get("priority"))
+            listed_rules = reading.list(cp.get("rules"), "rules")
+            if reading.problems:
+                reason = "; ".join(reading.problems.values())
+                problems.append(reason)
+                rules.extend(_gaps(reason, (kind,), **where))
+                continue
+            for rule in listed_rules:
+                rules.append(_rule(topology, obj(rule), kind, action, problems, classic=True,
+                                   **where))
     rules.sort(key=lambda r: r.kind)  # stable: keeps collection order inside each kind
     return RuleSet(firewall, tuple(rules), _dns_proxy_classic(firewall), problems=tuple(problems))
 
@@ -220,54 +248,155 @@ def _policy_rules(topology: Topology, policy: FirewallPolicy, problems: list[str
     export lists groups and collections in, so a group or collection is never interleaved."""
     gaps: list[Rule] = []
     ordered: list[tuple[tuple[int, int, int, int, int], Rule]] = []
-    for group_index, group_id in enumerate(policy.rule_collection_group_ids):
-        group = topology.rule_collection_group(group_id)
-        if group is None or not group.has_properties or group.priority is None:
+    if policy.groups_unread:  # groups the export holds are read; others may exist unseen
+        problems.append(policy.groups_unread)
+        gaps.extend(_gaps(f"{policy.groups_unread}, so groups not in the snapshot may exist",
+                          policy=policy.name, origin_id=policy.id))
+    for group_index, (group_id, group) in enumerate(topology.policy_groups(policy)):
+        if group is None or not group.has_properties or group.priority is None \
+                or group.collections_unread:
             reason = (topology.missing("rule collection group", group_id) if group is None
-                      else f"rule collection group {group.name} has no readable priority/rules")
+                      else group.collections_unread or
+                      f"rule collection group {group.name} has no readable priority/rules")
             problems.append(reason)
-            gaps.extend(_gaps(reason))
+            gaps.extend(_gaps(reason, policy=policy.name, origin_id=group_id))
             continue
         for collection_index, collection in enumerate(group.rule_collections):
-            c_priority = _priority(collection.get("priority"))
-            is_nat = "nat" in text(collection.get("ruleCollectionType")).lower()
-            action_type = obj(collection.get("action")).get("type")
-            for index, rule in enumerate(items(collection.get("rules"))):
-                kind = _kind_of(rule, is_nat)
-                built = _rule(topology, rule, kind, _action(action_type, kind), problems,
-                              collection=text(collection.get("name")),
-                              collection_priority=c_priority, group=group.name,
-                              group_priority=group.priority, policy=policy.name,
-                              origin_id=group.id)
+            for index, (c_priority, built) in enumerate(
+                    _collection_rules(topology, policy, group, collection, problems)):
                 position = (group.priority, group_index, c_priority, collection_index, index)
                 ordered.append((position, built))
     ordered.sort(key=lambda entry: entry[0])
     return gaps + [entry[1] for entry in ordered]
 
 
-def _kind_of(rule: Mapping[str, Any], is_nat: bool) -> Kind:
+def _collection_rules(topology: Topology, policy: FirewallPolicy, group: RuleCollectionGroup,
+                      collection: Mapping[str, Any], problems: list[str]) -> list[tuple[int, Rule]]:
+    """One policy rule collection's rules, each with the collection priority it sorts by; a
+    collection whose priority, action or rules could not be read becomes gaps, placed first in
+    the group when its priority is unknown (it could come before any other)."""
+    name = text(collection.get("name")) or "(unnamed)"
+    reading = Reading(f"rule collection {name} in {group.name}")
+    priority = _position(collection.get("priority"))
+    if priority_of(collection.get("priority")) is None:
+        reading.note("priority", collection.get("priority"))
+    collection_type = text(collection.get("ruleCollectionType")).lower()
+    is_nat = "nat" in collection_type
+    action = _action(collection.get("action"), Kind.DNAT if is_nat else Kind.NETWORK, reading)
+    listed = reading.list(collection.get("rules"), "rules")
+    where: dict[str, Any] = {"collection": name, "collection_priority": priority, "group": group.name,
+             "group_priority": group.priority, "policy": policy.name, "origin_id": group.id}
+    kinds = (Kind.DNAT,) if is_nat else (Kind.NETWORK, Kind.APPLICATION)
+    if reading.problems:
+        reason = "; ".join(reading.problems.values())
+        problems.append(reason)
+        return [(priority, gap) for gap in _gaps(reason, kinds, **where)]
+    out = []
+    for rule in listed:
+        rule = obj(rule)
+        kind = _kind_of(rule, is_nat)
+        if kind is None:
+            reason = (f"rule {text(rule.get('name')) or '(unnamed)'} in collection {name}: "
+                      "ruleType is absent or unrecognised")
+            problems.append(reason)
+            out += [(priority, gap) for gap in _gaps(reason, kinds, **where)]
+            continue
+        built = _rule(topology, rule, kind, action if kind is not Kind.DNAT else Action.DNAT,
+                      problems, **where)
+        out.append((priority, built))
+    return out
+
+
+def _kind_of(rule: Mapping[str, Any], is_nat: bool) -> Kind | None:
+    """The rule's kind from `ruleType`, else from the fields only that kind has; None when neither
+    tells (the rule is then a gap, never a guess)."""
     rule_type = text(rule.get("ruleType")).lower()
     if is_nat or rule_type == "natrule":
         return Kind.DNAT
     if rule_type == "applicationrule":
         return Kind.APPLICATION
-    return Kind.NETWORK
+    if rule_type == "networkrule":
+        return Kind.NETWORK
+    if "ipProtocols" in rule or "destinationPorts" in rule:
+        return Kind.NETWORK
+    if "targetFqdns" in rule or "fqdnTags" in rule:
+        return Kind.APPLICATION
+    return None
 
 
-def _priority(value: Any) -> int:
-    return value if isinstance(value, int) else 65_000
+def _position(value: Any) -> int:
+    """Where a collection sorts: its priority, or first when the priority is unreadable."""
+    priority = priority_of(value)
+    return -1 if priority is None else priority
 
 
-def _action(value: Any, kind: Kind) -> Action:
-    lowered = text(value).lower()
-    if kind is Kind.DNAT or lowered in ("dnat", "snat"):
+def _action(value: Any, kind: Kind, reading: Reading) -> Action:
+    """A collection's action: `{"type": "Deny"}`, or the one sensible reading of a plain "Deny";
+    absent, null or unrecognised is recorded as missing (never read as Allow)."""
+    if kind is Kind.DNAT:
         return Action.DNAT
-    return Action.DENY if lowered == "deny" else Action.ALLOW
+    raw = value.get("type") if isinstance(value, Mapping) else value
+    lowered = text(raw).strip().lower()
+    if lowered == "deny":
+        return Action.DENY
+    if lowered == "allow":
+        return Action.ALLOW
+    if lowered in ("dnat", "snat"):
+        return Action.DNAT
+    reading.note("action", value)
+    return Action.UNKNOWN
+
+
+# The match fields each kind of rule must carry; absent, null or mistyped, the rule is a gap.
+# Classic rules (older API versions) may leave out the fields added later; they read as none.
+REQUIRED = {
+    Kind.NETWORK: ("sourceAddresses", "sourceIpGroups", "destinationAddresses",
+                   "destinationIpGroups", "destinationFqdns", "destinationPorts"),
+    Kind.DNAT: ("sourceAddresses", "sourceIpGroups", "destinationAddresses", "destinationPorts"),
+    Kind.APPLICATION: ("sourceAddresses", "sourceIpGroups", "targetFqdns", "fqdnTags",
+                       "targetUrls", "webCategories", "destinationAddresses"),
+}
+CLASSIC_OPTIONAL = frozenset({"sourceIpGroups", "destinationIpGroups", "destinationFqdns",
+                              "targetUrls", "webCategories", "destinationAddresses"})
+
+
+def _unread_fields(raw: Mapping[str, Any], kind: Kind, classic: bool) -> str:
+    """Why the rule's match fields cannot be read ('' when they can)."""
+    reading = Reading(f"rule {text(raw.get('name')) or '(unnamed)'}")
+    for key in REQUIRED[kind]:
+        value = raw.get(key)
+        if classic and key in CLASSIC_OPTIONAL and value is None:
+            continue
+        if kind is Kind.APPLICATION and classic and key == "destinationAddresses":
+            continue
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            reading.note(key, value)
+    if kind is Kind.APPLICATION:
+        protocols = raw.get("protocols")
+        if not (isinstance(protocols, list)
+                and all(isinstance(p, Mapping) and str(p.get("port", "")).isdigit()
+                        and isinstance(p.get("protocolType"), str) for p in protocols)):
+            reading.note("protocols", protocols)
+    else:
+        key = "protocols" if classic else "ipProtocols"
+        value = raw.get(key)
+        if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+            reading.note(key, value)
+    if kind is Kind.DNAT and not (text(raw.get("translatedAddress")).strip()
+                                  or text(raw.get("translatedFqdn")).strip()):
+        reading.note("translatedAddress", raw.get("translatedAddress"))
+    return "; ".join(reading.problems.values())
 
 
 def _rule(topology: Topology, raw: Mapping[str, Any], kind: Kind, action: Action,
-          problems: list[str], **where: Any) -> Rule:
-    """Build a Rule from either schema (classic `protocols` or policy `ipProtocols`, etc.)."""
+          problems: list[str], classic: bool = False, **where: Any) -> Rule:
+    """Build a Rule from either schema (classic `protocols` or policy `ipProtocols`, etc.); a rule
+    whose match fields cannot be read is a gap in its place."""
+    unread = _unread_fields(raw, kind, classic)
+    if unread:
+        reason = f"{unread} (collection {where.get('collection') or '(unnamed)'})"
+        problems.append(reason)
+        return _gaps(reason, (kind,), **where)[0]
     sources, sources_unknown = _addresses(topology, raw, "sourceAddresses", "sourceIpGroups",
                                           problems)
     destinations = strings(raw.get("destinationAddresses"))
@@ -308,8 +437,10 @@ def _addresses(topology: Topology, raw: Mapping[str, Any], address_key: str, gro
     unknown = []
     for group_id in strings(raw.get(group_key)):
         group = topology.ip_group(group_id)
-        if group is None or not group.has_properties:
-            reason = topology.missing("IP group", group_id)
+        if group is None or not group.has_properties or group.addresses_unread:
+            reason = (topology.missing("IP group", group_id) if group is None
+                      else group.addresses_unread or
+                      f"IP group {group.name} was exported without its properties")
             unknown.append(reason)
             problems.append(reason)
             continue

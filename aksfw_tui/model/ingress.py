@@ -394,10 +394,17 @@ def _unseen_load_balancers(topology: Topology, cluster: Cluster) -> list[str]:
                     "balancers cannot be found")
     else:
         rg_id = f"/subscriptions/{cluster.subscription}/resourceGroups/{cluster.node_resource_group}"
-        scope = topology.unreadable_scope_of(rg_id)
-        if scope is not None:
+        hidden = topology.unreadable_scopes_holding("microsoft.network/loadbalancers", within=rg_id)
+        unread = [lb.unread for lb in cluster_load_balancers(topology, cluster) if lb.unread]
+        whole = [h for h in hidden if "/providers/" not in h.scope.lower()]
+        if whole:
             gaps.append(f"node resource group {cluster.node_resource_group} is unreadable "
-                        f"({scope.reason}), so its load balancers were not seen")
+                        f"({whole[0].reason}), so its load balancers were not seen")
+        elif hidden:
+            gaps.append(f"load balancers in node resource group {cluster.node_resource_group} "
+                        f"could not be read ({'; '.join(f'{h.scope}: {h.reason}' for h in hidden)})")
+        elif unread:
+            gaps.extend(unread)
         elif cluster.outbound_type.lower() == "loadbalancer" and not cluster_load_balancers(
                 topology, cluster):
             gaps.append(f"the snapshot holds no load balancer from node resource group "

@@ -1,17 +1,20 @@
 """Typed, read-only views over raw ARM resources; tolerant of absent and null properties.
 
 Each view keeps `has_properties`: a resource exported without `properties` is not a resource with
-empty properties, and checks must say `unknown` for what they cannot see.
+empty properties, and checks must say `unknown` for what they cannot see. Views also keep `missing`
+(property → reason, see model/evidence.py): the values a check relies on that were absent, null or
+of the wrong type, so that "none" and "not seen" never read the same.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aksfw_tui.model import ids
+from aksfw_tui.model.evidence import Reading
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -124,10 +127,18 @@ class Subnet:
     nat_gateway_id: str
     nsg_id: str
     has_properties: bool
+    missing: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         return ids.key(self.id)
+
+    @property
+    def unread(self) -> str:
+        """Why the subnet's routing cannot be known ('' when it can)."""
+        if not self.has_properties:
+            return f"subnet {self.name} was exported without its properties"
+        return "; ".join(self.missing.values())
 
     @property
     def cidrs(self) -> str:
@@ -148,12 +159,22 @@ class VirtualNetwork(Resource):
     dns_servers: tuple[str, ...]
     subnets: tuple[Subnet, ...]
     peerings: tuple[Peering, ...]
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def subnets_unread(self) -> str:
+        """Why the VNet's list of subnets cannot be known ('' when it was read)."""
+        if not self.has_properties:
+            return f"VNet {self.name} was exported without its properties"
+        return self.missing.get("subnets", "")
 
     @staticmethod
     def parse(raw: Mapping[str, Any]) -> VirtualNetwork:
         p = props(raw)
         vnet_id = text(raw.get("id"))
-        subnets = tuple(_parse_subnet(s, vnet_id) for s in items(p.get("subnets")))
+        reading = Reading(f"VNet {text(raw.get('name')) or ids.name_of(vnet_id)}")
+        listed = reading.list(p.get("subnets"), "subnets") if p else []
+        subnets = tuple(_parse_subnet(s, vnet_id) for s in items(listed))
         peerings = tuple(
             Peering(
                 name=text(peer.get("name")),
@@ -172,23 +193,34 @@ class VirtualNetwork(Resource):
             dns_servers=strings(obj(p.get("dhcpOptions")).get("dnsServers")),
             subnets=subnets,
             peerings=peerings,
+            missing=reading.frozen(),
         )
 
 
-def _parse_subnet(raw: Mapping[str, Any], vnet_id: str) -> Subnet:
+def parse_subnet(raw: Mapping[str, Any], vnet_id: str = "") -> Subnet:
+    """A subnet, nested in its VNet or exported on its own (`az network vnet subnet show`)."""
     p = props(raw)
-    prefixes = [*strings(p.get("addressPrefixes")), *strings(p.get("addressPrefix"))]
     subnet_id = text(raw.get("id")) or f"{vnet_id}/subnets/{text(raw.get('name'))}"
+    name = text(raw.get("name")) or ids.name_of(subnet_id)
+    reading = Reading(f"subnet {name}")
+    prefixes = [*strings(p.get("addressPrefixes")), *strings(p.get("addressPrefix"))]
+    parsed = tuple(dict.fromkeys(n for n in map(network, prefixes) if n))
+    if p and not parsed:
+        reading.note("addressPrefix", p.get("addressPrefix"))
     return Subnet(
         id=subnet_id,
-        name=text(raw.get("name")) or ids.name_of(subnet_id),
-        vnet_id=vnet_id,
-        prefixes=tuple(dict.fromkeys(n for n in map(network, prefixes) if n)),
-        route_table_id=ref(p.get("routeTable")),
+        name=name,
+        vnet_id=vnet_id or ids.parent_of(subnet_id),
+        prefixes=parsed,
+        route_table_id=reading.ref(p.get("routeTable"), "routeTable"),
         nat_gateway_id=ref(p.get("natGateway")),
         nsg_id=ref(p.get("networkSecurityGroup")),
         has_properties=isinstance(raw.get("properties"), Mapping),
+        missing=reading.frozen(),
     )
+
+
+_parse_subnet = parse_subnet
 
 
 @dataclass(frozen=True)
@@ -198,6 +230,7 @@ class Route:
     prefix: Network | None
     next_hop_type: str
     next_hop_ip: str
+    unread: str = ""  # why the prefix or next hop could not be read ('' when they were)
 
 
 @dataclass(frozen=True)
@@ -205,29 +238,51 @@ class RouteTable(Resource):
     routes: tuple[Route, ...]
     subnet_ids: tuple[str, ...]
     disable_bgp_propagation: bool
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def routes_unread(self) -> str:
+        """Why the list of routes cannot be known ('' when it was read)."""
+        if not self.has_properties:
+            return f"route table {self.name} was exported without its routes"
+        return self.missing.get("routes", "")
 
     @staticmethod
     def parse(raw: Mapping[str, Any]) -> RouteTable:
         p = props(raw)
-        routes = []
-        for route in items(p.get("routes")):
-            rp = props(route)
-            prefix_text = text(rp.get("addressPrefix"))
-            routes.append(
-                Route(
-                    name=text(route.get("name")),
-                    prefix_text=prefix_text,
-                    prefix=network(prefix_text),  # service-tag prefixes stay None
-                    next_hop_type=text(rp.get("nextHopType")),
-                    next_hop_ip=text(rp.get("nextHopIpAddress")),
-                )
-            )
+        base = _base(raw, "routeTable")
+        reading = Reading(f"route table {base['name']}")
+        listed = reading.list(p.get("routes"), "routes") if p else []
+        routes = [parse_route(route, base["name"]) for route in listed]
         return RouteTable(
-            **_base(raw, "routeTable"),
+            **base,
             routes=tuple(routes),
             subnet_ids=tuple(ref(s) for s in items(p.get("subnets"))),
             disable_bgp_propagation=p.get("disableBgpRoutePropagation") is True,
+            missing=reading.frozen(),
         )
+
+
+def parse_route(route: Any, table: str) -> Route:
+    """One route; a route whose prefix or next hop is absent, null or mistyped says so."""
+    name = text(obj(route).get("name")) or ids.name_of(text(obj(route).get("id")))
+    reading = Reading(f"route {name or '(unnamed)'} in route table {table}")
+    if not isinstance(route, Mapping) or not isinstance(route.get("properties"), Mapping):
+        reading.note("properties", obj(route).get("properties") if isinstance(route, Mapping) else route)
+    rp = props(route)
+    prefix_text = reading.text(rp.get("addressPrefix"), "addressPrefix")
+    hop_type = reading.text(rp.get("nextHopType"), "nextHopType")
+    hop_ip = text(rp.get("nextHopIpAddress"))
+    if hop_type.lower() == "virtualappliance" and not address(hop_ip):
+        reading.note("nextHopIpAddress", rp.get("nextHopIpAddress"))
+    return Route(
+        name=name,
+        prefix_text=prefix_text,
+        prefix=network(prefix_text),  # service-tag prefixes stay None
+        next_hop_type=hop_type,
+        next_hop_ip=hop_ip,
+        unread="; ".join(reading.problems.values()),
+    )
 
 
 @dataclass(frozen=True)
@@ -269,10 +324,16 @@ class NatGateway(Resource):
 @dataclass(frozen=True)
 class IpGroup(Resource):
     addresses: tuple[str, ...]
+    addresses_unread: str = ""
 
     @staticmethod
     def parse(raw: Mapping[str, Any]) -> IpGroup:
-        return IpGroup(**_base(raw, "ipGroup"), addresses=strings(props(raw).get("ipAddresses")))
+        base = _base(raw, "ipGroup")
+        listed = props(raw).get("ipAddresses")
+        state = "absent" if listed is None else "not a list of strings"
+        readable = isinstance(listed, list) and all(isinstance(a, str) for a in listed)
+        unread = "" if readable else f"IP group {base['name']}: ipAddresses is {state}"
+        return IpGroup(**base, addresses=strings(listed), addresses_unread=unread)
 
 
 # -- firewall ------------------------------------------------------------------------------------
@@ -299,10 +360,22 @@ class Firewall(Resource):
     hub_private_ip: str
     hub_public_ip_count: int
     virtual_hub_id: str
+    missing: Mapping[str, str] = field(default_factory=dict)
 
     @staticmethod
     def parse(raw: Mapping[str, Any]) -> Firewall:
         p = props(raw)
+        base = _base(raw, "firewall")
+        reading = Reading(f"firewall {base['name']}")
+        hub = obj(p.get("hubIPAddresses"))
+        if p and not text(hub.get("privateIPAddress")):
+            # Only the configuration in AzureFirewallSubnet carries the private IP; the others
+            # (extra public IPs) have none. No address anywhere is missing, not "no firewall".
+            listed = reading.list(p.get("ipConfigurations"), "ipConfigurations")
+            found = [address(text(props(c).get("privateIPAddress"))) for c in listed]
+            if listed and not any(found):
+                reading.note("ipConfigurations[*].privateIPAddress", None)
+        policy_id = reading.ref(p.get("firewallPolicy"), "firewallPolicy")
         configs = tuple(
             IpConfiguration(
                 name=text(c.get("name")),
@@ -313,20 +386,37 @@ class Firewall(Resource):
             )
             for c in items(p.get("ipConfigurations"))
         )
-        hub = obj(p.get("hubIPAddresses"))
         return Firewall(
-            **_base(raw, "firewall"),
+            **base,
             zones=zones_of(raw, "zones"),
             sku_name=text(obj(p.get("sku")).get("name")),
             sku_tier=text(obj(p.get("sku")).get("tier")),
-            policy_id=ref(p.get("firewallPolicy")),
+            policy_id=policy_id,
             threat_intel_mode=text(p.get("threatIntelMode")),
             additional_properties=obj(p.get("additionalProperties")),
             ip_configurations=configs,
             hub_private_ip=text(hub.get("privateIPAddress")),
             hub_public_ip_count=_hub_public_ip_count(obj(hub.get("publicIPs"))),
             virtual_hub_id=ref(p.get("virtualHub")),
+            missing=reading.frozen(),
         )
+
+    @property
+    def private_ip_unread(self) -> str:
+        """Why the firewall's private IP (what routes point at) cannot be known ('' when read).
+        With several IP configurations one unread address is enough: it could be the one."""
+        if not self.has_properties:
+            return f"firewall {self.name} was exported without its properties"
+        if self.hub_private_ip:
+            return ""
+        found = "; ".join(v for k, v in self.missing.items() if k.startswith("ipConfigurations"))
+        if found or self.private_ip:
+            return found
+        return f"firewall {self.name} has no private IP address in ipConfigurations"
+
+    @property
+    def policy_unread(self) -> str:
+        return self.missing.get("firewallPolicy", "")
 
     @property
     def private_ip(self) -> str:
@@ -364,19 +454,38 @@ class FirewallPolicy(Resource):
     sku_tier: str
     idps_mode: str
     rule_collection_group_ids: tuple[str, ...]
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def groups_unread(self) -> str:
+        """Why the policy's list of rule collection groups cannot be known ('' when read)."""
+        return self.missing.get("ruleCollectionGroups", "")
+
+    @property
+    def base_unread(self) -> str:
+        return self.missing.get("basePolicy", "")
 
     @staticmethod
     def parse(raw: Mapping[str, Any]) -> FirewallPolicy:
         p = props(raw)
+        base = _base(raw, "firewallPolicy")
+        reading = Reading(f"firewall policy {base['name']}")
+        groups = reading.list(p.get("ruleCollectionGroups"), "ruleCollectionGroups") if p else []
+        for index, group in enumerate(groups):
+            if not reading.ref(group, f"ruleCollectionGroups[{index}]"):
+                reading.note(f"ruleCollectionGroups[{index}]", group)
         proxy = obj(p.get("dnsSettings")).get("enableProxy")
+        if isinstance(proxy, str) and proxy.strip().lower() in ("true", "false"):
+            proxy = proxy.strip().lower() == "true"  # the one sensible reading of "true"
         return FirewallPolicy(
-            **_base(raw, "firewallPolicy"),
-            base_policy_id=ref(p.get("basePolicy")),
+            **base,
+            base_policy_id=reading.ref(p.get("basePolicy"), "basePolicy"),
             dns_proxy=proxy if isinstance(proxy, bool) else None,
             threat_intel_mode=text(p.get("threatIntelMode")),
             sku_tier=text(obj(p.get("sku")).get("tier")),
             idps_mode=text(obj(p.get("intrusionDetection")).get("mode")),
-            rule_collection_group_ids=tuple(ref(g) for g in items(p.get("ruleCollectionGroups"))),
+            rule_collection_group_ids=tuple(ref(g) for g in items(groups) if ref(g)),
+            missing=reading.frozen(),
         )
 
 
@@ -389,15 +498,33 @@ class RuleCollectionGroup(Resource):
     def policy_id(self) -> str:
         return ids.parent_of(self.id)
 
+    collections_unread: str = ""
+
     @staticmethod
     def parse(raw: Mapping[str, Any]) -> RuleCollectionGroup:
         p = props(raw)
-        priority = p.get("priority")
+        base = _base(raw, "ruleCollectionGroup")
+        listed = p.get("ruleCollections")
         return RuleCollectionGroup(
-            **_base(raw, "ruleCollectionGroup"),
-            priority=priority if isinstance(priority, int) else None,
-            rule_collections=tuple(items(p.get("ruleCollections"))),
+            **base,
+            priority=priority_of(p.get("priority")),
+            rule_collections=tuple(v if isinstance(v, Mapping) else {} for v in listed)
+            if isinstance(listed, list) else (),
+            collections_unread="" if isinstance(listed, list) else
+            f"rule collection group {base['name']}: ruleCollections is "
+            f"{'absent' if listed is None else 'not a list'}",
         )
+
+
+def priority_of(value: Any) -> int | None:
+    """A priority: an integer, or the one sensible reading of a string of digits ("50")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 # -- ingress -------------------------------------------------------------------------------------
@@ -418,10 +545,27 @@ class LbFrontend:
 class LoadBalancer(Resource):
     sku: str
     frontends: tuple[LbFrontend, ...]
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def unread(self) -> str:
+        """Why the load balancer's frontends and rules cannot be known ('' when they can)."""
+        if not self.has_properties:
+            return f"load balancer {self.name} was exported without its properties"
+        return "; ".join(self.missing.values())
 
     @staticmethod
     def parse(raw: Mapping[str, Any]) -> LoadBalancer:
         p = props(raw)
+        reading = Reading(f"load balancer {text(raw.get('name')) or ids.name_of(text(raw.get('id')))}")
+        if p:
+            for key in ("frontendIPConfigurations", "loadBalancingRules", "inboundNatRules"):
+                reading.list(p.get(key), key)
+            for index, f in enumerate(items(p.get("frontendIPConfigurations"))):
+                reading.ref(props(f).get("publicIPAddress"),
+                            f"frontendIPConfigurations[{index}].publicIPAddress")
+                if not isinstance(f.get("properties"), Mapping):
+                    reading.note(f"frontendIPConfigurations[{index}].properties", f.get("properties"))
         inbound: dict[str, list[str]] = {}
         outbound: dict[str, list[str]] = {}
         # Rules name their frontend; frontends name their rules too, but exports may omit either.
@@ -459,6 +603,7 @@ class LoadBalancer(Resource):
             **_base(raw, "loadBalancer"),
             sku=text(obj(raw.get("sku")).get("name")),
             frontends=tuple(frontends),
+            missing=reading.frozen(),
         )
 
 

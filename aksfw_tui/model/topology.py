@@ -37,12 +37,13 @@ from aksfw_tui.model.resources import (
     address,
     items,
     network,
+    parse_subnet,
     props,
     ref,
     text,
 )
 from aksfw_tui.settings import Settings
-from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable, resource_type
+from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable, merge_duplicates, resource_type
 
 R = TypeVar("R", bound=Resource)
 
@@ -52,6 +53,10 @@ LOCATION_ID = re.compile(r"^/subscriptions/[^/]+/locations/[^/]+$")
 LOCATIONS_SCOPE = re.compile(r"^/subscriptions/[^/]+/locations(/|$)")
 # A scope that may hold resources of any type: a whole subscription or resource group.
 WHOLE_SCOPE = re.compile(r"^/subscriptions/[^/]+(/resourcegroups/[^/]+)?$")
+# A scope naming one resource type in a subscription or group: `/subscriptions/S/providers/T/t`.
+TYPE_SCOPE = re.compile(r"^(/subscriptions/[^/]+(?:/resourcegroups/[^/]+)?)/providers/([^/]+/[^/]+)$")
+SUBNET_TYPE = "microsoft.network/virtualnetworks/subnets"
+FIREWALL_TYPE = "microsoft.network/azurefirewalls"
 ZONE_MAPPINGS = "availabilityZoneMappings"
 
 PARSERS: dict[str, Any] = {
@@ -139,11 +144,15 @@ class Topology:
     # -- building --------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        for raw in self.snapshot.resources:
+        loose_subnets: list[Subnet] = []
+        resources, _ = merge_duplicates(self.snapshot.resources)
+        for raw in resources:
             type_key = resource_type(raw).lower()
             self.raw[ids.key(raw["id"])] = raw
             parser = PARSERS.get(type_key)
-            if parser:
+            if type_key == SUBNET_TYPE:  # a subnet exported on its own belongs to its VNet
+                loose_subnets.append(parse_subnet(raw))
+            elif parser:
                 resource = parser(raw)
                 self.by_type[type_key][resource.key] = resource
                 self.graph.add_node(resource.key, kind=resource.type, name=resource.name)
@@ -161,6 +170,13 @@ class Topology:
         for vnet in self.vnets:
             for subnet in vnet.subnets:
                 self.subnets[subnet.key] = subnet
+        for subnet in loose_subnets:
+            nested = self.subnets.get(subnet.key)
+            if nested is None or (subnet.has_properties and not nested.has_properties):
+                self.subnets[subnet.key] = subnet
+        self.groups_by_policy: dict[str, list[RuleCollectionGroup]] = {}
+        for group in self._all("microsoft.network/firewallpolicies/rulecollectiongroups"):
+            self.groups_by_policy.setdefault(ids.key(group.policy_id), []).append(group)
 
     def _edge(self, source: str, target: str, relation: str, **data: Any) -> None:
         if source and target:
@@ -168,11 +184,11 @@ class Topology:
                                 **data)
 
     def _link(self) -> None:
+        for subnet in self.subnets.values():
+            self.graph.add_node(subnet.key, kind="subnet", name=subnet.name)
+            self._edge(subnet.vnet_id, subnet.id, "contains")
+            self._edge(subnet.id, subnet.route_table_id, "routes_via")
         for vnet in self.vnets:
-            for subnet in vnet.subnets:
-                self.graph.add_node(subnet.key, kind="subnet", name=subnet.name)
-                self._edge(vnet.id, subnet.id, "contains")
-                self._edge(subnet.id, subnet.route_table_id, "routes_via")
             for peering in vnet.peerings:
                 self._edge(vnet.id, peering.remote_vnet_id, "peers_with", state=peering.state)
         for firewall in self.firewalls:
@@ -259,6 +275,20 @@ class Topology:
     def rule_collection_group(self, resource_id: str) -> RuleCollectionGroup | None:
         return self.find("microsoft.network/firewallpolicies/rulecollectiongroups", resource_id)
 
+    def policy_groups(self, policy: FirewallPolicy) -> list[tuple[str, RuleCollectionGroup | None]]:
+        """The policy's rule collection groups: those it lists (None where the snapshot lacks
+        one), then those the export holds under its id that the list does not name."""
+        listed = [(group_id, self.rule_collection_group(group_id))
+                  for group_id in policy.rule_collection_group_ids]
+        named = {ids.key(group_id) for group_id in policy.rule_collection_group_ids}
+        extra = sorted((g for g in self.groups_by_policy.get(policy.key, [])
+                        if g.key not in named), key=lambda g: g.key)
+        return listed + [(g.id, g) for g in extra]
+
+    def subnets_of(self, vnet: VirtualNetwork) -> list[Subnet]:
+        """The VNet's subnets, nested or exported on their own."""
+        return [s for s in self.subnets.values() if ids.key(s.vnet_id) == vnet.key]
+
     def ip_group(self, resource_id: str) -> IpGroup | None:
         return self.find("microsoft.network/ipgroups", resource_id)
 
@@ -283,22 +313,37 @@ class Topology:
         return bool(self.by_type.get(type_key))
 
     def unreadable_scope_of(self, resource_id: str) -> Unreadable | None:
-        """The unreadable scope (subscription, group, type) covering this id, if any."""
+        """The unreadable scope covering this id, if any: the id itself or a parent's (a child,
+        a resource, a resource group, a subscription), or a type scope
+        (`/subscriptions/S/providers/Microsoft.Network/azureFirewalls`) naming its type or its
+        parent's."""
         key = ids.key(resource_id)
         for entry in self.unreadable:
             scope = ids.key(entry.scope)
             if scope and (key == scope or key.startswith(scope + "/")):
                 return entry
+            typed = TYPE_SCOPE.match(scope)
+            if typed and key.startswith(typed.group(1) + "/") and \
+                    ids.type_of(key).startswith(typed.group(2)):
+                return entry
         return None
 
-    def unreadable_scopes_holding(self, type_key: str) -> list[Unreadable]:
+    def unreadable_scopes_holding(self, type_key: str, within: str = "") -> list[Unreadable]:
         """Unreadable scopes that might hold resources of this type (lower-case, e.g.
-        `microsoft.network/virtualnetworks`): whole subscriptions or resource groups, or scopes
-        named for the type. A check that needs "every X" cannot pass while one exists."""
+        `microsoft.network/virtualnetworks`), optionally inside one scope (a resource group):
+        whole subscriptions or resource groups, scopes named for the type, and resources of the
+        type (or their parents) listed by id. A check that needs "every X" cannot pass while one
+        exists."""
         found = []
+        inside = ids.key(within)
         for entry in self.unreadable:
             scope = ids.key(entry.scope)
-            if WHOLE_SCOPE.match(scope) or f"/providers/{type_key}" in scope:
+            typed = TYPE_SCOPE.match(scope)
+            where = typed.group(1) if typed else scope
+            if inside and not (where == inside or inside.startswith(where + "/")
+                               or where.startswith(inside + "/")):
+                continue
+            if WHOLE_SCOPE.match(scope) or _names_type(scope, typed, type_key):
                 found.append(entry)
         return found
 
@@ -447,9 +492,12 @@ class Topology:
         subnet = self.subnet(subnet_id)
         if subnet is None:
             return SubnetEgress(subnet_id, Egress.UNKNOWN, self.missing("subnet", subnet_id))
-        if not subnet.has_properties:
-            return SubnetEgress(subnet_id, Egress.UNKNOWN,
-                                f"subnet {subnet.name} was exported without its properties", subnet)
+        hidden = self.unreadable_scope_of(subnet.id)
+        if hidden is not None:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN, f"subnet {subnet.name} is unreadable "
+                                f"({hidden.scope}: {hidden.reason})", subnet)
+        if subnet.unread:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN, subnet.unread, subnet)
         if not subnet.route_table_id:
             return SubnetEgress(
                 subnet_id, Egress.NOT_FIREWALL,
@@ -462,16 +510,19 @@ class Topology:
         if table is None:
             return SubnetEgress(subnet_id, Egress.UNKNOWN,
                                 self.missing("route table", subnet.route_table_id), subnet)
-        if not table.has_properties:
-            return SubnetEgress(subnet_id, Egress.UNKNOWN,
-                                f"route table {table.name} was exported without its routes",
-                                subnet, table)
+        if table.routes_unread:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN, table.routes_unread, subnet, table)
         default = next((r for r in table.routes if r.prefix_text.strip() == "0.0.0.0/0"), None)
+        unread = [r.unread for r in table.routes if r.unread and not r.prefix_text]
+        if default is None and unread:  # a route whose prefix was not read could be the default
+            return SubnetEgress(subnet_id, Egress.UNKNOWN, "; ".join(unread), subnet, table)
         if default is None:
             return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
                                 f"route table {table.name} has no 0.0.0.0/0 route, so internet "
                                 "traffic takes Azure's default route to the Internet", subnet, table)
         base: dict[str, Any] = {"subnet": subnet, "route_table": table, "default_route": default}
+        if default.unread:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN, default.unread, **base)
         if default.next_hop_type.lower() != "virtualappliance":
             return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
                                 f"route {default.name} (0.0.0.0/0) in {table.name} has next hop "
@@ -484,6 +535,26 @@ class Topology:
                             f"0.0.0.0/0 → {default.next_hop_ip} is firewall {firewall.name}",
                             firewall=firewall, bypass_routes=bypass, **base)
 
+    def unseen_firewalls(self, ip: str = "") -> list[str]:
+        """Why a firewall might own `ip` unseen: firewalls whose private IP was not read,
+        unreadable scopes that may hold firewalls, and firewalls that the subnet holding the IP
+        (or a public IP) names in its ipConfigurations but the snapshot lacks."""
+        reasons = [fw.private_ip_unread for fw in self.firewalls if fw.private_ip_unread]
+        reasons += [f"{u.scope} ({u.reason})" for u in self.unreadable_scopes_holding(FIREWALL_TYPE)]
+        subnet = self.subnet_containing(ip) if ip else None
+        raw = self.raw.get(subnet.key) if subnet is not None else None
+        if subnet is not None and raw is None:  # nested: find it in its VNet's raw JSON
+            vnet_raw = self.raw.get(ids.key(subnet.vnet_id), {})
+            raw = next((s for s in items(props(vnet_raw).get("subnets"))
+                        if ids.key(text(s.get("id"))) == subnet.key), None)
+        configs = [ref(c) for c in items(props(raw or {}).get("ipConfigurations"))]
+        configs += [pip.attached_to for pip in self.public_ips]
+        for config in configs:
+            owner = ids.parent_of(config) if "/azurefirewalls/" in config.lower() else ""
+            if owner and self.firewall(owner) is None:
+                reasons.append(self.missing("firewall", owner))
+        return list(dict.fromkeys(reasons))
+
     def _unowned_next_hop(self, subnet_id: str, route: Route, base: dict[str, Any]) -> SubnetEgress:
         ip = route.next_hop_ip
         vnet = self.vnet_containing(ip)
@@ -492,6 +563,17 @@ class Topology:
             return SubnetEgress(subnet_id, Egress.UNKNOWN,
                                 f"next hop {ip} lies in {vnet.name}, but what runs there could not "
                                 f"be read ({hidden.scope}: {hidden.reason})", **base)
+        holder = self.subnet_containing(ip)
+        if vnet is not None and holder is None and vnet.subnets_unread:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN,
+                                f"next hop {ip} lies in {vnet.name}, whose subnets could not be "
+                                f"read ({vnet.subnets_unread})", **base)
+        unseen = self.unseen_firewalls(ip)
+        firewall_subnet = holder is None or holder.name.lower() == "azurefirewallsubnet"
+        if vnet is not None and unseen and firewall_subnet:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN,
+                                f"next hop {ip} lies in {vnet.name}, and a firewall that could own "
+                                f"it was not seen: {'; '.join(unseen)}", **base)
         if vnet is not None:
             return SubnetEgress(subnet_id, Egress.NOT_FIREWALL,
                                 f"next hop {ip} lies in {vnet.name} but no Azure Firewall there "
@@ -553,6 +635,14 @@ class Topology:
     def metric_series(self, resource_id: str, metric: str) -> list[MetricSeries]:
         return [s for s in self.metrics.get(ids.key(resource_id), [])
                 if s.metric.lower() == metric.lower()]
+
+
+def _names_type(scope: str, typed: re.Match[str] | None, type_key: str) -> bool:
+    """A type scope of the type (or a parent type), or a resource of it (or a parent/child)."""
+    if typed:
+        return type_key.startswith(typed.group(2))
+    named = ids.type_of(scope).lower()
+    return bool(named) and (type_key.startswith(named) or named.startswith(type_key))
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from aksfw_tui.errors import InputError
-from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable
+from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable, merge_duplicates
 
 SHAPES = "an array of resources, or an object with 'value' (ARM list) or 'data' (Resource Graph)"
 
@@ -41,6 +41,10 @@ def _load_file(file: Path, snapshot: ArmSnapshot) -> None:
         raise InputError(
             f"{file}: not JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+    except RecursionError:
+        raise InputError(f"{file}: JSON nested too deeply to read") from None
+    except ValueError as error:  # e.g. an integer longer than Python converts (4,300 digits)
+        raise InputError(f"{file}: unreadable JSON: {error}") from None
     for index, item in enumerate(_items(document, file)):
         if not isinstance(item, dict):
             raise InputError(f"{file}: item {index} is not a resource object")
@@ -48,7 +52,10 @@ def _load_file(file: Path, snapshot: ArmSnapshot) -> None:
             raise InputError(f"{file}: item {index} has no ARM 'id'")
         snapshot.add(item)
     if isinstance(document, dict):
-        for entry in document.get("unreadable") or []:
+        listed = document.get("unreadable") or []
+        if not isinstance(listed, list):
+            raise InputError(f"{file}: 'unreadable' is not a list")
+        for entry in listed:
             if isinstance(entry, dict) and entry.get("scope"):
                 snapshot.unreadable.append(
                     Unreadable(str(entry["scope"]), str(entry.get("reason", "")))
@@ -72,18 +79,27 @@ def _rows(value: Any, file: Path, key: str) -> list[Any]:
         return value
     # Resource Graph's table result format: {"columns": [{"name"}], "rows": [[...]]}
     if isinstance(value, dict) and isinstance(value.get("columns"), list):
-        names = [column.get("name") for column in value["columns"] if isinstance(column, dict)]
-        return [dict(zip(names, row, strict=False)) for row in value.get("rows") or []]
+        names: list[str] = []
+        for index, column in enumerate(value["columns"]):
+            name = column.get("name") if isinstance(column, dict) else None
+            if not isinstance(name, str):
+                raise InputError(f"{file}: '{key}' column {index} has no string 'name'")
+            names.append(name)
+        rows = value.get("rows") or []
+        if not isinstance(rows, list):
+            raise InputError(f"{file}: '{key}' rows are not a list")
+        for index, row in enumerate(rows):
+            if not isinstance(row, list):
+                raise InputError(f"{file}: '{key}' row {index} is not a list of values")
+        return [dict(zip(names, row, strict=False)) for row in rows]
     raise InputError(f"{file}: '{key}' is not a list of resources")
 
 
 def _dedupe(snapshot: ArmSnapshot) -> None:
-    """The same resource in two files (e.g. a list and a GET) is kept once: the last one read."""
-    seen: dict[str, dict[str, Any]] = {}
-    for resource in snapshot.resources:
-        seen[resource["id"].lower().rstrip("/")] = resource
-    if len(seen) != len(snapshot.resources):
-        snapshot.warnings.append(
-            f"{len(snapshot.resources) - len(seen)} duplicate resource ids; the last copy of each was kept"
-        )
-        snapshot.resources = list(seen.values())
+    """The same resource in two files (e.g. a list and a GET) is kept once (merge_duplicates)."""
+    merged, warnings = merge_duplicates(snapshot.resources)
+    if len(merged) != len(snapshot.resources):
+        warnings.insert(0, f"{len(snapshot.resources) - len(merged)} duplicate resource ids; "
+                           "the fullest copy of each was kept")
+    snapshot.resources = merged
+    snapshot.warnings.extend(warnings)

@@ -42,3 +42,33 @@ def resource_type(resource: dict[str, Any]) -> str:
     if isinstance(declared, str) and declared:
         return declared
     return ids.type_of(str(resource.get("id", "")))
+
+
+def merge_duplicates(resources: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One object per id (compared case-insensitively), and what was said about the others.
+
+    A stub (no `properties`, e.g. an `{id, type, name}` reference exported as a resource) never
+    replaces a fuller copy, whichever comes first; of two full copies that differ the later one
+    is kept, and a warning names the id."""
+    kept: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
+    for resource in resources:
+        key = ids.key(resource.get("id"))
+        earlier = kept.get(key)
+        if earlier is None:
+            kept[key] = resource
+        elif _fullness(resource) < _fullness(earlier):
+            continue
+        elif _fullness(resource) > _fullness(earlier) or earlier == resource:
+            kept[key] = resource
+        else:
+            warnings.append(f"{resource.get('id')}: two different copies; the later one was kept")
+            kept[key] = resource
+    return list(kept.values()), warnings
+
+
+def _fullness(resource: dict[str, Any]) -> int:
+    """2: has its properties; 1: a stub with more than id, type and name; 0: a bare stub."""
+    if isinstance(resource.get("properties"), dict):
+        return 2
+    return 1 if set(resource) - {"id", "type", "name"} else 0

@@ -63,12 +63,14 @@ class Run:
 
     async def listing(self, subscription: str, resource_type: str,
                       call: Awaitable[list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
-        """A subscription-wide list. Its failure is scoped to the subscription (see README: an id
-        prefix is the only scope the checks can match, and a type's ids share none narrower); a
-        provider the subscription never registered holds no resources, so that is an empty list."""
+        """A subscription-wide list. Its failure is scoped to the type in the subscription
+        (`/subscriptions/S/providers/Microsoft.Network/loadBalancers`: every resource of that type
+        there is unseen, nothing else); a provider the subscription never registered holds no
+        resources, so that is an empty list."""
         key = subscription.lower()
         self.lists_read.setdefault(key, 0)
-        items = await self.attempt(f"/subscriptions/{subscription}", resource_type, subscription,
+        scope = f"/subscriptions/{subscription}/providers/{resource_type}"
+        items = await self.attempt(scope, resource_type, subscription,
                                    _unregistered_is_empty(call), reason_prefix=f"{resource_type}: ")
         if items is not None:
             self.lists_read[key] += 1
@@ -104,14 +106,17 @@ class Run:
         merged: dict[str, Unreadable] = {}
         for subscription, read in self.lists_read.items():
             scope = f"/subscriptions/{subscription}"
-            entries = [u for u in self.unreadable if ids.key(u.scope) == scope]
+            entries = [u for u in self.unreadable if ids.key(u.scope) == scope
+                       or ids.key(u.scope).startswith(f"{scope}/providers/")]
             kinds = {u.reason.split(": ", 1)[-1].split(":", 1)[0] for u in entries}
             if not read and len(entries) > 1 and len(kinds) == 1:
-                merged[scope] = Unreadable(entries[0].scope, f"{kinds.pop()}: all {len(entries)} resource "
+                merged[scope] = Unreadable(scope, f"{kinds.pop()}: all {len(entries)} resource "
                                                              f"lists failed, e.g. {entries[0].reason}")
         kept: list[Unreadable] = []
         for entry in self.unreadable:
             scope = ids.key(entry.scope)
+            if "/providers/" in scope and scope.split("/providers/")[0] in merged:
+                scope = scope.split("/providers/")[0]
             if self._said_by_its_subscription(scope):
                 continue
             if scope not in merged:
