@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from aksfw_tui import __version__
 from aksfw_tui.errors import InputError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_DISCOVERY = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_DISCOVERY, EXIT_NOTHING_AUDITED = 0, 1, 2, 3, 4
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="aksfw-tui",
         description="Audit how AKS clusters are protected by Azure Firewall.",
         epilog="Exit codes: 0 no failing finding at or above --fail-on; 1 there is one; "
-               "2 usage or input error; 3 discovery failed.",
+               "2 usage or input error; 3 discovery failed; 4 nothing to audit: the input holds "
+               "no AKS cluster and no Azure Firewall (0 with --allow-empty).",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--demo", action="store_true",
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fail-on", choices=[*SEVERITIES, "none"], default="high",
                         help="exit 1 when a failing finding has this severity or worse "
                              "(default: high; 'none' never fails)")
+    parser.add_argument("--allow-empty", action="store_true",
+                        help="an input with no AKS cluster and no Azure Firewall exits 0, not 4 "
+                             "(the note on stderr stays)")
     parser.add_argument("--snat-threshold", type=float, default=80.0, metavar="PERCENT",
                         help="peak SNAT port utilisation that fails snat-utilisation (default 80)")
     parser.add_argument("--zone-regions", metavar="FILE",
@@ -199,7 +203,20 @@ def _audit(args: argparse.Namespace) -> int:
         _emit(dumps(report(topology, findings)), args.output)
     else:
         _emit_text(topology, findings, args.output)
-    return _exit_code(findings, args.fail_on)
+    return _nothing_audited(topology, args) or _exit_code(findings, args.fail_on)
+
+
+def _nothing_audited(topology: Any, args: argparse.Namespace) -> int | None:
+    """An audit without a subject (no cluster, no firewall) is not a pass: say what the input held
+    and exit 4, or, with --allow-empty, note it and let the findings (none) decide."""
+    from aksfw_tui.audit import nothing_to_audit
+
+    message = nothing_to_audit(topology)
+    if message is None:
+        return None
+    if not (args.quiet and args.allow_empty):  # --quiet silences notes, not the reason for exit 4
+        print(f"aksfw-tui: {message}", file=sys.stderr)
+    return None if args.allow_empty else EXIT_NOTHING_AUDITED
 
 
 def _settings(args: argparse.Namespace) -> Any:

@@ -196,3 +196,27 @@ async def test_egress_explorer_answers_with_the_deciding_rule() -> None:
         await pilot.press("enter")
         answer = str(screen.query_one("#answer-body", Static).render())
         assert "port" in answer  # a clear grammar error, not a crash
+
+
+async def test_an_empty_source_says_nothing_was_audited(tmp_path: Path) -> None:
+    """No cluster and no firewall is not a pass: the dashboard says so, in the fail colour."""
+    from aksfw_tui.app import AuditApp
+    from aksfw_tui.audit import Source
+    from aksfw_tui.sources.export import load_export
+
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]", encoding="utf-8")
+    app = AuditApp(Source("export", f"export · {empty}", lambda: load_export(empty)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        nothing = app.screen.query_one("#nothing", Static)
+        assert nothing.display
+        text = " ".join(str(nothing.render()).split())
+        assert text == (f"✘ Nothing audited: no AKS clusters or Azure Firewalls in {empty}: "
+                        "the input holds no resources at all")
+        assert "No failing finding" not in str(app.screen.query_one("#worst", Static).render())
+        for key in ("f", "t", "e", "d", "w"):  # every screen opens on nothing without crashing
+            await pilot.press(key)
+        await pilot.pause()

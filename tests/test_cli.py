@@ -177,3 +177,73 @@ def test_headless_text_report_names_failures_and_their_fix(
     assert "fix: outbound-type · aks-prod (high)" in out
     flat = " ".join(out.split())  # rich wraps long commands at the console width
     assert "az aks update --resource-group rg-spoke --name aks-prod --outbound-type userDefinedRouting" in flat
+
+
+# -- nothing to audit ----------------------------------------------------------------------------
+
+
+SUBJECT_TYPES = ("microsoft.containerservice/managedclusters", "microsoft.network/azurefirewalls")
+
+
+def test_an_empty_export_is_not_a_pass(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    empty = write(tmp_path / "empty.json", [])
+    code, out, err = run(capsys, "--from-export", str(empty), "--headless")
+    assert code == 4 and "Nothing audited" in out
+    assert one_line(err) == (f"aksfw-tui: no AKS clusters or Azure Firewalls in {empty}: "
+                             "the input holds no resources at all")
+    code, out, err = run(capsys, "--from-export", str(empty), "--headless", "--json", "--fail-on", "none")
+    assert code == 4 and "no resources at all" in one_line(err)
+    document = json.loads(out)  # still the one document, with zero findings
+    assert document["findings"] == [] and document["summary"]["pass"] == 0
+
+
+def test_an_export_of_other_types_says_what_it_held(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    others = [r for r in arm.baseline() if r["type"].lower() not in SUBJECT_TYPES]
+    file = write(tmp_path / "export.json", {"value": others})
+    code, out, err = run(capsys, "--from-export", str(file), "--headless", "--json")
+    assert code == 4 and json.loads(out)["findings"] == []
+    line = one_line(err)
+    assert line.startswith(f"aksfw-tui: no AKS clusters or Azure Firewalls in {file}: "
+                           f"{len(others)} resources of ")
+    assert "other types (Microsoft.Network/" in line and "Microsoft.Network/virtualNetworks 2" in line
+
+
+def test_allow_empty_exits_0_and_still_notes_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    vnets = write(tmp_path / "vnets.json", [r for r in arm.baseline()
+                                             if r["type"] == "Microsoft.Network/virtualNetworks"])
+    code, _, err = run(capsys, "--from-export", str(vnets), "--headless", "--allow-empty")
+    assert code == 0
+    assert one_line(err) == (f"aksfw-tui: no AKS clusters or Azure Firewalls in {vnets}: 2 resources of "
+                             "1 other type (Microsoft.Network/virtualNetworks 2)")
+    code, _, err = run(capsys, "--from-export", str(vnets), "--headless", "--allow-empty", "--quiet")
+    assert code == 0 and err == ""
+    code, _, err = run(capsys, "--from-export", str(vnets), "--headless", "--quiet")
+    assert code == 4 and "no AKS clusters or Azure Firewalls" in one_line(err)  # the reason for 4 stays
+
+
+def test_one_cluster_or_one_firewall_is_enough_to_audit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for dropped in SUBJECT_TYPES:
+        file = write(tmp_path / "export.json", [r for r in arm.baseline() if r["type"].lower() != dropped])
+        code, _, err = run(capsys, "--from-export", str(file), "--headless", "--json", "--fail-on", "none")
+        assert code == 0 and "no AKS clusters" not in err
+
+
+def test_live_discovery_that_finds_nothing_to_audit_exits_4(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from aksfw_tui.model import ids
+    from aksfw_tui.sources import credentials
+    from aksfw_tui.sources.demo import load_demo
+    from tests.fake_arm import FakeArm
+
+    token = "aksfw-cli-test-token"
+    monkeypatch.setenv(credentials.TOKEN_VARIABLE, token)
+    vnets = [r for r in load_demo().resources if r["type"] == "Microsoft.Network/virtualNetworks"]
+    subscription = ids.subscription_of(vnets[0]["id"]) or ""
+    held = [r for r in vnets if ids.subscription_of(r["id"]) == subscription]
+    with FakeArm(vnets, token=token) as fake:
+        code, out, err = run(capsys, "--subscription", subscription, "--arm-endpoint", fake.base_url,
+                             "--auth", "access-token", "--headless", "--json", "--quiet")
+    assert code == 4 and json.loads(out)["findings"] == []
+    assert one_line(err) == (f"aksfw-tui: no AKS clusters or Azure Firewalls in 1 subscription "
+                             f"({subscription}): {len(held)} resource{'s' if len(held) > 1 else ''} of "
+                             f"1 other type (Microsoft.Network/virtualNetworks {len(held)})")

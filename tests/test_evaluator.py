@@ -673,7 +673,7 @@ def classic_app_rule(name: str, sources: list[str], fqdns: Sequence[str] = (),
 
 
 def classic_nat_rule(name: str, destination: str, port: str, translated: str) -> Json:
-    return {"name": name, "protocols": ["TCP"], "sourceAddresses": ["*"],
+    return {"name": name, "protocols": ["TCP"], "sourceAddresses": ["*"], "sourceIpGroups": [],
             "destinationAddresses": [destination], "destinationPorts": [port],
             "translatedAddress": translated, "translatedPort": port}
 

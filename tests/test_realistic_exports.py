@@ -84,9 +84,9 @@ POLICY_LANDING_ZONES: dict[tuple[str, str], str] = {
     ("network-rule-bypass", "aks-storefront-prod"): NA,
     ("required-egress", "aks-storefront-prod"): NA,
     ("asymmetric-routing", "aks-storefront-prod"): NA,
-    # Questionable (see the README): snet-aks-system egresses through afw-hub-weu, whose public
-    # IPs the ranges omit, but the check passes because the cluster as a whole is not firewall-routed.
-    ("api-server-access", "aks-storefront-prod"): PASS,
+    # snet-aks-system egresses through afw-hub-weu, whose public IPs the ranges omit: those nodes
+    # are refused, though the cluster as a whole is not firewall-routed.
+    ("api-server-access", "aks-storefront-prod"): FAIL,
     ("network-policy", "aks-storefront-prod"): PASS,  # calico
 }
 
@@ -109,6 +109,7 @@ SEVERITIES: dict[str, dict[tuple[str, str], str]] = {
         ("outbound-type", "aks-storefront-prod"): "high",
         ("zone-spread", "aks-storefront-prod"): "medium",
         ("waf-in-front", "aks-storefront-prod"): "medium",  # every failing entry is Detection
+        ("api-server-access", "aks-storefront-prod"): "high",  # omitted egress IPs
     },
 }
 

@@ -31,6 +31,8 @@ from aksfw_tui.model.topology import Egress, Topology
 def evaluate(topology: Topology, cluster: Cluster) -> Result:
     if not cluster.has_properties:
         return unknown(f"cluster {cluster.name} was exported without its properties")
+    if cluster.api_unread:  # private, VNet-integrated or public decides what is needed
+        return unknown(f"{cluster.api_unread}, so how the API server is reached cannot be told")
     ranges = cluster.authorized_ranges
     evidence: dict[str, Any] = {"private_cluster": cluster.private,
                                 "vnet_integration": cluster.vnet_integration,
@@ -47,17 +49,19 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
                       "internet can reach it (and try credentials)",
                       _remediation(topology, cluster, []), Severity.MEDIUM, **evidence)
     egress = topology.cluster_egress(cluster)
-    if egress.status is Egress.UNKNOWN:
-        return unknown(f"cannot tell which firewall the nodes egress through: {egress.reason}",
+    # Every node subnet routed through a firewall leaves from its IPs, even when other subnets
+    # of the cluster are not routed there (outbound-type fails those).
+    undecided = egress.reason if egress.status is Egress.UNKNOWN and not egress.subnets else "; ".join(
+        s.reason for s in egress.subnets if s.status is Egress.UNKNOWN)
+    if not egress.firewalls and undecided:
+        return unknown(f"cannot tell which firewall the nodes egress through: {undecided}",
                        **evidence)
-    if egress.status is Egress.NOT_FIREWALL:
+    if not egress.firewalls:
         return passed(f"the API server of {cluster.name} is limited to {len(ranges)} authorized "
                       "range(s); the cluster does not egress through a firewall (see "
                       "outbound-type), so no firewall IP needs to be in them", **evidence)
     egress_ips, missing_reason = _egress_ips(topology, egress.firewalls)
     evidence["firewall_egress_ips"] = egress_ips
-    if missing_reason:
-        return unknown(missing_reason, **evidence)
     omitted = [ip for ip in egress_ips if not _covered(ip, ranges)]
     evidence["omitted_egress_ips"] = omitted
     names = ", ".join(f.name for f in egress.firewalls)
@@ -65,6 +69,9 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
         return failed(f"the authorized IP ranges of {cluster.name} omit {', '.join(omitted)}, "
                       f"egress IP(s) of {names} from which the nodes' traffic leaves: the API "
                       "server will refuse the nodes", _remediation(topology, cluster, omitted), **evidence)
+    if missing_reason or undecided:
+        return unknown(missing_reason or f"cannot tell which firewall every node subnet egresses "
+                       f"through: {undecided}", **evidence)
     return passed(f"the API server of {cluster.name} is limited to authorized ranges that include "
                   f"every egress IP of {names} ({', '.join(egress_ips)})", **evidence)
 
@@ -97,6 +104,8 @@ def _egress_ips(topology: Topology, firewalls: tuple[Firewall, ...]) -> tuple[li
         hub = [text(a.get("address")) for a in items(obj(obj(props(firewall.raw).get(
             "hubIPAddresses")).get("publicIPs")).get("addresses"))]
         ips += [ip for ip in hub if ip]
+        if firewall.public_ips_unread:
+            return ips, f"{firewall.public_ips_unread}, so its egress IPs cannot all be known"
         if not firewall.public_ip_ids and not hub:
             return ips, f"firewall {firewall.name} shows no public IP in the export"
         for pip_id in firewall.public_ip_ids:

@@ -63,6 +63,9 @@ class RoutedVnets:
 def evaluate(topology: Topology, firewall: Firewall) -> Result:
     if not firewall.has_properties:
         return unknown(f"firewall {firewall.name} was exported without its properties")
+    if topology.firewall_ip_unread(firewall):  # which routes point here cannot be told
+        return unknown(f"{topology.firewall_ip_unread(firewall)}, so which VNets route through "
+                       f"{firewall.name} cannot be seen")
     proxy = _proxy_setting(topology, firewall)
     ruleset = ruleset_for(topology, firewall)
     fqdn_rules = [r for r in ruleset.rules
@@ -99,12 +102,11 @@ def evaluate(topology: Topology, firewall: Firewall) -> Result:
             "server: " + "; ".join(f"{v.name} ({'; '.join(s)})" for v, s in unseen),
             **evidence,
         )
-    hidden = topology.unreadable_scopes_holding("microsoft.network/virtualnetworks")
-    if hidden:  # "every VNet routed here" cannot hold while VNets could not be read
+    hidden = topology.unseen_subnets()
+    if hidden:  # "every VNet routed here" cannot hold while subnets could not be read
         return unknown(
-            f"DNS proxy is on ({proxy.source}) and {_describe_routed(vnets, firewall)}, but VNets "
-            "that might route through it could not be read: "
-            + "; ".join(f"{h.scope} ({h.reason})" for h in hidden), **evidence)
+            f"DNS proxy is on ({proxy.source}) and {_describe_routed(vnets, firewall)}, but subnets "
+            "that might route through it could not be read: " + "; ".join(hidden), **evidence)
     return passed(f"DNS proxy is on ({proxy.source}) and {_describe_routed(vnets, firewall)}",
                   **evidence)
 
@@ -113,6 +115,9 @@ def evaluate(topology: Topology, firewall: Firewall) -> Result:
 
 
 def _proxy_setting(topology: Topology, firewall: Firewall) -> ProxySetting:
+    if firewall.policy_unread:
+        return ProxySetting(None, f"{firewall.policy_unread}, so whether DNS proxy is on cannot "
+                                  "be seen")
     if firewall.policy_id:
         return _policy_setting(topology, firewall.policy_id)
     value = firewall.additional_properties.get(CLASSIC_KEY)
@@ -165,7 +170,8 @@ def _routed_vnets(topology: Topology, firewall: Firewall) -> RoutedVnets:
             continue
         if egress.status is Egress.FIREWALL and egress.firewall and egress.firewall.key == firewall.key:
             found.routed.setdefault(vnet.key, (vnet, []))[1].append(subnet.name)
-        elif egress.status is Egress.UNKNOWN and egress.default_route is None:
+        elif egress.status is Egress.UNKNOWN and (egress.default_route is None
+                                                  or egress.default_route.unread):
             # No default route was read (route table or subnet unreadable): it may point here.
             # With a route read, the next hop is a known IP that is not this firewall's.
             found.undecided.setdefault(vnet.key, (vnet, []))[1].append(egress.reason)

@@ -27,6 +27,7 @@ from aksfw_tui.checks.base import (
     Remediation,
     Result,
     Severity,
+    Status,
     Subject,
     failed,
     passed,
@@ -143,6 +144,14 @@ class Assessment:
 
 
 def evaluate(topology: Topology, cluster: Cluster) -> Result:
+    result = _evaluate(topology, cluster)
+    if result.status is Status.PASS and cluster.api_unread:  # the API server flow may be needed
+        return unknown(f"{cluster.api_unread}, so whether the nodes need the API server through "
+                       "the firewall cannot be told", **result.evidence)
+    return result
+
+
+def _evaluate(topology: Topology, cluster: Cluster) -> Result:
     scopes = firewall_scopes(topology, cluster)
     if isinstance(scopes, Result):
         return scopes

@@ -72,6 +72,8 @@ class Workspace:
 def evaluate(topology: Topology, cluster: Cluster) -> Result:
     if not cluster.has_properties:
         return unknown(f"cluster {cluster.name} was exported without its properties")
+    if cluster.api_unread:  # private, VNet-integrated or public decides what is needed
+        return unknown(f"{cluster.api_unread}, so how the API server is reached cannot be told")
     needs_api = not (cluster.private or cluster.vnet_integration)
     evidence: dict[str, Any] = {"api_server": _api_requirement(cluster),
                                 "monitoring_enabled": cluster.monitoring_enabled}

@@ -63,8 +63,16 @@ class NatState:
 
 def evaluate(topology: Topology, firewall: Firewall) -> Result:
     threshold = topology.settings.snat_threshold
-    peak = _peak(topology, firewall)
     nat = _nat_state(topology, firewall)
+    impossible = _impossible_point(topology, firewall)
+    if impossible is not None:  # not a percentage: no peak can be judged (nor IPs sized) from it
+        aggregation, value, stamp = impossible
+        return unknown(f"{METRIC} of {firewall.name} has a data point that is not a percentage: "
+                       f"{aggregation} {value:g} at {stamp or 'an unstamped point'}",
+                       **_evidence(firewall, None, nat, threshold),
+                       impossible_point={"aggregation": aggregation, "value": f"{value:g}",
+                                         "timestamp": stamp})
+    peak = _peak(topology, firewall)
     evidence = _evidence(firewall, peak, nat, threshold)
     if peak is None:
         scope = topology.unreadable_scope_of(f"{firewall.id}/providers/Microsoft.Insights/metrics")
@@ -96,6 +104,17 @@ def _peak(topology: Topology, firewall: Firewall) -> Peak | None:
         if values:
             value, stamp = max(values, key=lambda pair: pair[0])
             return Peak(value, stamp, aggregation, len(values), first, last)
+    return None
+
+
+def _impossible_point(topology: Topology, firewall: Firewall) -> tuple[str, float, str] | None:
+    """The first data point outside 0–100 (1e308, inf, NaN, negative), as (aggregation, value, time)."""
+    for series in topology.metric_series(firewall.id, METRIC):
+        for point in series.points:
+            for aggregation in ("maximum", "average"):
+                value = getattr(point, aggregation)
+                if value is not None and not (math.isfinite(value) and 0 <= value <= 100):
+                    return aggregation, value, point.timestamp
     return None
 
 

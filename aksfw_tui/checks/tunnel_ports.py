@@ -46,6 +46,8 @@ TUNNEL_FLOWS = (("udp", 1194, "tunnel-udp"), ("tcp", 9000, "tunnel-tcp"))
 def evaluate(topology: Topology, cluster: Cluster) -> Result:
     if not cluster.has_properties:
         return unknown(f"cluster {cluster.name} was exported without its properties")
+    if cluster.api_unread:  # private, VNet-integrated or public decides what is needed
+        return unknown(f"{cluster.api_unread}, so how the API server is reached cannot be told")
     if cluster.private or cluster.vnet_integration:
         kind = "a private cluster" if cluster.private else "an API Server VNet Integration cluster"
         return not_applicable(f"{cluster.name} is {kind}: its nodes reach the API server inside the "

@@ -148,6 +148,9 @@ def _compile(topology: Topology, firewall: Firewall) -> RuleSet:
     if not firewall.has_properties:
         problem = f"firewall {firewall.name} was exported without its properties"
         return RuleSet(firewall, _gaps(problem), None, problems=(problem,))
+    unread = firewall.policy_unread or topology.parts_unread(firewall.id)
+    if unread:
+        return RuleSet(firewall, _gaps(unread), None, problems=(unread,))
     if firewall.policy_id:
         return _compile_policy(topology, firewall)
     return _compile_classic(topology, firewall)
@@ -356,8 +359,10 @@ REQUIRED = {
     Kind.APPLICATION: ("sourceAddresses", "sourceIpGroups", "targetFqdns", "fqdnTags",
                        "targetUrls", "webCategories", "destinationAddresses"),
 }
-CLASSIC_OPTIONAL = frozenset({"sourceIpGroups", "destinationIpGroups", "destinationFqdns",
-                              "targetUrls", "webCategories", "destinationAddresses"})
+CLASSIC_LACKS = frozenset({"targetUrls", "webCategories", "destinationAddresses"})  # app rules
+# Classic rules written without IP groups or FQDNs (templates, older API versions) mean none;
+# listed in model/evidence.py's ABSENT_MEANS_NONE.
+CLASSIC_OPTIONAL = frozenset({"sourceIpGroups", "destinationIpGroups", "destinationFqdns"})
 
 
 def _unread_fields(raw: Mapping[str, Any], kind: Kind, classic: bool) -> str:
@@ -365,9 +370,8 @@ def _unread_fields(raw: Mapping[str, Any], kind: Kind, classic: bool) -> str:
     reading = Reading(f"rule {text(raw.get('name')) or '(unnamed)'}")
     for key in REQUIRED[kind]:
         value = raw.get(key)
-        if classic and key in CLASSIC_OPTIONAL and value is None:
-            continue
-        if kind is Kind.APPLICATION and classic and key == "destinationAddresses":
+        if classic and value is None and (key in CLASSIC_OPTIONAL or (
+                kind is Kind.APPLICATION and key in CLASSIC_LACKS)):
             continue
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             reading.note(key, value)

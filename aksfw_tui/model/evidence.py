@@ -62,6 +62,13 @@ ABSENT_MEANS_NONE: tuple[Omission, ...] = (
     Omission((POLICY,), "properties.dnsSettings.enableProxy", "DNS proxy off"),
     Omission((POLICY, FIREWALL), "properties.threatIntelMode", "threat intelligence mode Alert"),
     Omission((POLICY,), "properties.intrusionDetection", "IDPS off"),
+    # Classic rules on the firewall resource written without the fields added in later API
+    # versions (as templates and our own classic fixes do): no IP groups, no FQDNs.
+    *(Omission((FIREWALL,), f"properties.{collections}.*.properties.rules.*.{key}",
+               "classic rule without IP groups or FQDNs: none")
+      for collections in ("networkRuleCollections", "natRuleCollections",
+                          "applicationRuleCollections")
+      for key in ("sourceIpGroups", "destinationIpGroups", "destinationFqdns")),
 )
 
 

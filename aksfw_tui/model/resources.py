@@ -376,6 +376,12 @@ class Firewall(Resource):
             if listed and not any(found):
                 reading.note("ipConfigurations[*].privateIPAddress", None)
         policy_id = reading.ref(p.get("firewallPolicy"), "firewallPolicy")
+        for index, config in enumerate(items(p.get("ipConfigurations"))):
+            if not isinstance(config.get("properties"), Mapping):
+                reading.note(f"ipConfigurations[{index}].properties", config.get("properties"))
+            elif not reading.ref(props(config).get("publicIPAddress"),
+                                 f"ipConfigurations[{index}].publicIPAddress"):
+                reading.note(f"ipConfigurations[{index}].publicIPAddress", None)
         configs = tuple(
             IpConfiguration(
                 name=text(c.get("name")),
@@ -413,6 +419,15 @@ class Firewall(Resource):
         if found or self.private_ip:
             return found
         return f"firewall {self.name} has no private IP address in ipConfigurations"
+
+    @property
+    def public_ips_unread(self) -> str:
+        """Why the firewall's public IPs (its egress addresses) cannot all be known."""
+        if not self.has_properties:
+            return f"firewall {self.name} was exported without its properties"
+        if self.virtual_hub_id:
+            return ""
+        return "; ".join(v for k, v in self.missing.items() if k.startswith("ipConfigurations"))
 
     @property
     def policy_unread(self) -> str:
@@ -782,12 +797,26 @@ class Cluster(Resource):
     node_resource_group: str
     node_pools: tuple[NodePool, ...]
     monitoring_enabled: bool
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def api_unread(self) -> str:
+        """Why how the API server is exposed cannot be known ('' when it can)."""
+        return "; ".join(v for k, v in self.missing.items() if k.startswith("apiServerAccessProfile"))
+
+    @property
+    def pools_unread(self) -> str:
+        """Why where the node pools run cannot be known ('' when it can)."""
+        return "; ".join(v for k, v in self.missing.items() if k.startswith("agentPoolProfiles"))
 
     @staticmethod
     def parse(raw: Mapping[str, Any]) -> Cluster:
         p = props(raw)
         net = obj(p.get("networkProfile"))
         api = obj(p.get("apiServerAccessProfile"))
+        reading = Reading(f"cluster {text(raw.get('name')) or ids.name_of(text(raw.get('id')))}")
+        if p:
+            _read_cluster(p, reading)
         addons = {k.lower(): obj(v) for k, v in obj(p.get("addonProfiles")).items()}
         pools = tuple(
             NodePool(
@@ -801,6 +830,7 @@ class Cluster(Resource):
             for pool in items(p.get("agentPoolProfiles"))
         )
         return Cluster(
+            missing=reading.frozen(),
             **_base(raw, "managedCluster"),
             outbound_type=text(net.get("outboundType")),
             network_plugin=text(net.get("networkPlugin")),
@@ -819,6 +849,26 @@ class Cluster(Resource):
                 is True
             ),
         )
+
+
+def _read_cluster(p: Mapping[str, Any], reading: Reading) -> None:
+    """Record what a cluster's checks rely on that is present but unreadable (absent is none for
+    the API server profile and a pool's subnet: see model/evidence.py)."""
+    api = p.get("apiServerAccessProfile")
+    if api is not None and not isinstance(api, Mapping):
+        reading.note("apiServerAccessProfile", api)
+    for flag in ("enablePrivateCluster", "enableVnetIntegration"):
+        value = obj(api).get(flag)
+        if value is not None and not isinstance(value, bool):
+            reading.note(f"apiServerAccessProfile.{flag}", value)
+    ranges = obj(api).get("authorizedIPRanges")
+    if ranges is not None and not (isinstance(ranges, list) and all(isinstance(r, str) for r in ranges)):
+        reading.note("apiServerAccessProfile.authorizedIPRanges", ranges)
+    pools = reading.list(p.get("agentPoolProfiles"), "agentPoolProfiles")
+    for index, pool in enumerate(pools):
+        subnet = obj(pool).get("vnetSubnetID")
+        if not isinstance(pool, Mapping) or (subnet is not None and not isinstance(subnet, str)):
+            reading.note(f"agentPoolProfiles[{index}].vnetSubnetID", subnet)
 
 
 # -- metrics -------------------------------------------------------------------------------------

@@ -347,6 +347,24 @@ class Topology:
                 found.append(entry)
         return found
 
+    def parts_unread(self, resource_id: str) -> str:
+        """Why part of a resource is unseen: unreadable scopes strictly inside its id (a child
+        such as a subnet, a route, a rule collection or an IP configuration); '' when none."""
+        key = ids.key(resource_id)
+        found = [f"{u.scope} is unreadable ({u.reason})" for u in self.unreadable
+                 if ids.key(u.scope).startswith(key + "/")]
+        return "; ".join(found)
+
+    def subnets_unread(self, vnet: VirtualNetwork) -> str:
+        """Why a VNet's subnets cannot all be known ('' when they can)."""
+        return "; ".join(filter(None, (vnet.subnets_unread, self.parts_unread(vnet.id))))
+
+    def firewall_ip_unread(self, firewall: Firewall) -> str:
+        """Why a firewall's private IP cannot be known ('' when it was read)."""
+        if firewall.private_ip and not firewall.private_ip_unread:
+            return ""
+        return "; ".join(filter(None, (firewall.private_ip_unread, self.parts_unread(firewall.id))))
+
     def missing(self, what: str, resource_id: str) -> str:
         """The reason text for a referenced resource the snapshot lacks."""
         scope = self.unreadable_scope_of(resource_id)
@@ -510,8 +528,9 @@ class Topology:
         if table is None:
             return SubnetEgress(subnet_id, Egress.UNKNOWN,
                                 self.missing("route table", subnet.route_table_id), subnet)
-        if table.routes_unread:
-            return SubnetEgress(subnet_id, Egress.UNKNOWN, table.routes_unread, subnet, table)
+        routes_unread = table.routes_unread or self.parts_unread(table.id)
+        if routes_unread:
+            return SubnetEgress(subnet_id, Egress.UNKNOWN, routes_unread, subnet, table)
         default = next((r for r in table.routes if r.prefix_text.strip() == "0.0.0.0/0"), None)
         unread = [r.unread for r in table.routes if r.unread and not r.prefix_text]
         if default is None and unread:  # a route whose prefix was not read could be the default
@@ -535,11 +554,23 @@ class Topology:
                             f"0.0.0.0/0 → {default.next_hop_ip} is firewall {firewall.name}",
                             firewall=firewall, bypass_routes=bypass, **base)
 
+    def unseen_subnets(self) -> list[str]:
+        """Why subnets might exist that the snapshot does not show: VNets whose subnets were not
+        read, and subnets that route tables or clusters reference but the snapshot lacks."""
+        reasons = [self.subnets_unread(v) for v in self.vnets if self.subnets_unread(v)]
+        referenced = [s for t in self.route_tables for s in t.subnet_ids]
+        referenced += [p.subnet_id for c in self.clusters for p in c.node_pools if p.subnet_id]
+        reasons += [self.missing("subnet", s) for s in dict.fromkeys(referenced)
+                    if self.subnet(s) is None]
+        reasons += [f"{u.scope} ({u.reason})"
+                    for u in self.unreadable_scopes_holding("microsoft.network/virtualnetworks")]
+        return list(dict.fromkeys(reasons))
+
     def unseen_firewalls(self, ip: str = "") -> list[str]:
         """Why a firewall might own `ip` unseen: firewalls whose private IP was not read,
         unreadable scopes that may hold firewalls, and firewalls that the subnet holding the IP
         (or a public IP) names in its ipConfigurations but the snapshot lacks."""
-        reasons = [fw.private_ip_unread for fw in self.firewalls if fw.private_ip_unread]
+        reasons = [self.firewall_ip_unread(fw) for fw in self.firewalls if self.firewall_ip_unread(fw)]
         reasons += [f"{u.scope} ({u.reason})" for u in self.unreadable_scopes_holding(FIREWALL_TYPE)]
         subnet = self.subnet_containing(ip) if ip else None
         raw = self.raw.get(subnet.key) if subnet is not None else None
@@ -564,10 +595,10 @@ class Topology:
                                 f"next hop {ip} lies in {vnet.name}, but what runs there could not "
                                 f"be read ({hidden.scope}: {hidden.reason})", **base)
         holder = self.subnet_containing(ip)
-        if vnet is not None and holder is None and vnet.subnets_unread:
+        if vnet is not None and holder is None and self.subnets_unread(vnet):
             return SubnetEgress(subnet_id, Egress.UNKNOWN,
                                 f"next hop {ip} lies in {vnet.name}, whose subnets could not be "
-                                f"read ({vnet.subnets_unread})", **base)
+                                f"read ({self.subnets_unread(vnet)})", **base)
         unseen = self.unseen_firewalls(ip)
         firewall_subnet = holder is None or holder.name.lower() == "azurefirewallsubnet"
         if vnet is not None and unseen and firewall_subnet:
@@ -612,6 +643,8 @@ class Topology:
         if not cluster.has_properties or not cluster.node_pools:
             return ClusterEgress(Egress.UNKNOWN,
                                  f"cluster {cluster.name} was exported without its node pools", ())
+        if cluster.pools_unread:
+            return ClusterEgress(Egress.UNKNOWN, cluster.pools_unread, ())
         managed = [p.name for p in cluster.node_pools if not p.subnet_id]
         subnets = tuple(self.subnet_egress(s) for s in self.cluster_node_subnet_ids(cluster))
         failing = [s for s in subnets if s.status is Egress.NOT_FIREWALL]

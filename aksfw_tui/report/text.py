@@ -8,6 +8,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from aksfw_tui.audit import nothing_to_audit
 from aksfw_tui.checks.base import Finding, Status
 from aksfw_tui.model.topology import Topology
 from aksfw_tui.report.json_report import summary
@@ -28,6 +29,9 @@ def render(console: Console, topology: Topology, findings: list[Finding]) -> Non
         " · ", (f"{counts['pass']} pass", "green"), " · ", f"{counts['not_applicable']} n/a",
     )
     console.print(Panel(header, expand=False))
+    nothing = nothing_to_audit(topology)
+    if nothing is not None:  # not a pass: nothing was audited
+        console.print(Text(f"✘ Nothing audited: {nothing}", style="bold red"))
     table = Table(show_lines=False, header_style="bold", expand=True)
     table.add_column("status", no_wrap=True)
     table.add_column("sev", no_wrap=True)
@@ -38,16 +42,18 @@ def render(console: Console, topology: Topology, findings: list[Finding]) -> Non
         table.add_row(
             Text(badge(finding.status), style=STYLE[finding.status]),
             finding.severity.value if finding.status is Status.FAIL else "",
-            finding.check.id, finding.subject.name, finding.result.message,
+            # Input-derived text is Text, never markup: a name like `fw[/]` shows as written.
+            Text(finding.check.id), Text(finding.subject.name), Text(finding.result.message),
         )
-    console.print(table)
+    if findings:
+        console.print(table)
     failures = [f for f in sorted(findings, key=importance) if f.status is Status.FAIL]
     for finding in failures:
         _render_fix(console, finding)
     if topology.unreadable:
         console.print(Text("Could not read:", style="bold yellow"))
         for entry in topology.unreadable:
-            console.print(f"  {entry.scope}: {entry.reason}")
+            console.print(Text(f"  {entry.scope}: {entry.reason}"))
     for warning in topology.snapshot.warnings:
         console.print(Text(f"note: {warning}", style="dim"))
 
@@ -57,11 +63,12 @@ def _render_fix(console: Console, finding: Finding) -> None:
     remediation = finding.result.remediation
     if remediation is None:
         return
-    title = f"fix: {finding.check.id} · {finding.subject.name} ({finding.severity.value})"
+    title = Text(f"fix: {finding.check.id} · {finding.subject.name} ({finding.severity.value})",
+                 style="rule.text")
     console.print(Rule(title, align="left", style="red"))
     console.print(Text(remediation.summary, style="bold"), soft_wrap=True)
     for number, step in enumerate(remediation.steps, 1):
-        console.print(f"  {number}. {step}", soft_wrap=True, highlight=False)
+        console.print(Text(f"  {number}. {step}"), soft_wrap=True, highlight=False)
     if remediation.az_cli:
         console.print(Text("  az CLI:", style="bold"))
         for line in remediation.az_cli:

@@ -3,6 +3,7 @@ order of importance, and the path that decided a finding. Pure functions; no Tex
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,34 @@ STATUS_ORDER = (Status.FAIL, Status.UNKNOWN, Status.PASS, Status.NOT_APPLICABLE)
 _CATALOGUE_ORDER = {check.id: index for index, check in enumerate(CATALOGUE)}
 WEIGHT = {Severity.CRITICAL: 10, Severity.HIGH: 5, Severity.MEDIUM: 3, Severity.LOW: 1,
           Severity.INFO: 0}
+
+
+# Markdown that would change how text from the input shows: inline syntax anywhere (emphasis,
+# code, links, HTML, entities, tables, strikethrough), block syntax where a line starts.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&!|~])")
+_MD_BLOCK = re.compile(r"^[ \t]*(?:([#>+=-])|(\d+)([.)]))", re.MULTILINE)
+_MD_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def md_text(text: str, inline: bool = False) -> str:
+    """Text from the input (a name, a message) as Markdown that shows exactly that text: its
+    Markdown syntax escaped. `inline`: on one line (in a heading, a list item)."""
+    if inline:
+        text = _MD_LINE_BREAKS.sub(" ", text)
+    text = _MD_INLINE.sub(r"\\\1", text)
+    return _MD_BLOCK.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
+
+
+def md_code(text: str) -> str:
+    """Text from the input as an inline code span, whatever backticks it holds."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{_MD_LINE_BREAKS.sub(' ', text)}{pad}{fence}"
+
+
+def md_fence(text: str) -> str:
+    """A code fence longer than any run of backticks in `text`."""
+    return "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
 
 
 def badge(status: Status) -> str:

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Static
 
+from aksfw_tui.audit import nothing_to_audit
 from aksfw_tui.checks.base import Status
 from aksfw_tui.report.views import LABEL, SYMBOL, score, subject_summaries, worst_finding
 from aksfw_tui.screens.base import AuditScreen
@@ -34,6 +35,7 @@ class DashboardScreen(AuditScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="summary")
+        yield Static(id="nothing")
         yield Static(id="unreadable")
         yield DataTable(id="subjects", cursor_type="row", zebra_stripes=True)
         yield Static(id="worst")
@@ -52,6 +54,8 @@ class DashboardScreen(AuditScreen):
                 status_content(status, f"{SYMBOL[status]} {counts[status]} {LABEL[status]}"), " ")],
         )
         self.query_one("#summary", Static).update(summary)
+        nothing = nothing_to_audit(topology)
+        self._show_nothing(nothing)
         self._show_unreadable()
         table = self.query_one("#subjects", DataTable)
         table.add_column("kind", key="kind")
@@ -75,8 +79,15 @@ class DashboardScreen(AuditScreen):
             Content.assemble(("Worst: ", "bold"), f"{worst.check.id} on {worst.subject.name} "
                              f"({worst.severity.value}) — {worst.result.message}   ",
                              ("press w to open it", "italic"))
-            if worst else Content("No failing finding.")
+            if worst else Content("No finding: nothing was audited." if nothing else "No failing finding.")
         )
+
+    def _show_nothing(self, nothing: str | None) -> None:
+        """No cluster and no firewall: not a pass (the CLI exits 4), so say it, in the fail colour."""
+        widget = self.query_one("#nothing", Static)
+        widget.display = nothing is not None
+        if nothing is not None:
+            widget.update(status_content(Status.FAIL, f"✘ Nothing audited: {nothing}"))
 
     def _show_unreadable(self) -> None:
         """What could not be read: the findings that needed it are unknown, never pass."""
@@ -99,6 +110,8 @@ class DashboardScreen(AuditScreen):
     def action_worst(self) -> None:
         worst = worst_finding(self.audit.findings)
         if worst is None:
-            self.notify("Nothing fails: no worst finding.")
+            nothing = nothing_to_audit(self.audit.topology)
+            self.notify(f"Nothing audited: {nothing}" if nothing else "Nothing fails: no worst finding.",
+                        markup=False)
         else:
             self.app.open_finding(worst)

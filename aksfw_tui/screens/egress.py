@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -49,7 +50,8 @@ class EgressScreen(AuditScreen):
     def on_mount(self) -> None:
         self._sources = sources_for(self.audit.topology)
         sources = self.query_one("#sources", OptionList)
-        sources.add_options(Option(s.label, id=str(i)) for i, s in enumerate(self._sources))
+        # Content, not a str: a str prompt is markup, and labels hold the input's names.
+        sources.add_options(Option(Content(s.label), id=str(i)) for i, s in enumerate(self._sources))
         sources.border_title = "from"
         if self._sources:  # start from the first source that egresses through a firewall
             routed = [i for i, s in enumerate(self._sources) if s.firewalls]

@@ -11,19 +11,21 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Markdown
 
 from aksfw_tui.checks.base import Finding, Status
-from aksfw_tui.report.views import badge, decision_path
+from aksfw_tui.report.views import badge, decision_path, md_code, md_fence, md_text
 from aksfw_tui.screens.base import AuditScreen
 
 
 def detail_markdown(finding: Finding) -> str:
+    """The finding as Markdown: the catalogue's text as written, the input's (names, ids, messages,
+    evidence) escaped so that it shows as it is."""
     check, result = finding.check, finding.result
     severity = f" · severity {finding.severity.value}" if finding.status is Status.FAIL else ""
     lines = [
         f"# {badge(finding.status)}{severity} · {check.id}",
         "",
-        f"**{finding.subject.name}** — `{finding.subject.id}`",
+        f"**{md_text(finding.subject.name, inline=True)}** — {md_code(finding.subject.id)}",
         "",
-        result.message,
+        md_text(result.message),
         "",
         f"## {check.title}",
         "",
@@ -33,12 +35,13 @@ def detail_markdown(finding: Finding) -> str:
     ]
     path = decision_path(finding)
     if path:
-        lines += ["", "## How it was decided", "", *[f"- {step}" for step in path]]
+        lines += ["", "## How it was decided", "", *[f"- {md_text(step, inline=True)}" for step in path]]
     if result.remediation is not None:
-        lines += ["", "## Fix", "", result.remediation.summary, "",
+        lines += ["", "## Fix", "", md_text(result.remediation.summary), "",
                   "Press **r** for the guided remediation (plan, az CLI, Bicep, Terraform)."]
-    lines += ["", "## Evidence", "", "```json",
-              json.dumps(finding.to_dict()["evidence"], indent=2, ensure_ascii=False), "```",
+    evidence = json.dumps(finding.to_dict()["evidence"], indent=2, ensure_ascii=False)
+    fence = md_fence(evidence)
+    lines += ["", "## Evidence", "", f"{fence}json", evidence, fence,
               "", "## References", "", *[f"- <{url}>" for url in check.references]]
     return "\n".join(lines)
 

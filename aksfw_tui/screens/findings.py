@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
@@ -122,9 +123,9 @@ class FindingsScreen(AuditScreen):
                 key=str(index),
             )
         active = ", ".join(f"{k}={v}" for k, v in criteria.items() if v)
-        self.query_one("#count", Static).update(
+        self.query_one("#count", Static).update(Content(  # the filter may be a resource's name
             f"{len(self._shown)} of {len(everything)} shown · sorted by {self._sort}"
-            + (f" · filter: {active}" if active else ""))
+            + (f" · filter: {active}" if active else "")))
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Log, Static
 
@@ -30,7 +31,7 @@ class LoadingScreen(Screen[None]):
         """A new stage started: the earlier ones are done."""
         self._stages.append(name)
         lines = [f"✔ {s}" for s in self._stages[:-1]] + [f"… {self._stages[-1]}"]
-        self.query_one("#loading-stages", Static).update("\n".join(lines))
+        self.query_one("#loading-stages", Static).update(Content("\n".join(lines)))  # names a path
 
     def detail(self, event: object) -> None:
         """One step of discovery: counted, and logged (what could not be read marked ✘)."""
@@ -50,5 +51,5 @@ class LoadingScreen(Screen[None]):
         """The audit could not run: say why, keep the app open (q quits)."""
         self.query_one("#loading-title", Static).update("Could not audit this source")
         stages = self.query_one("#loading-stages", Static)
-        stages.update(f"✘ {message}\n\nPress q to quit.")
+        stages.update(Content(f"✘ {message}\n\nPress q to quit."))  # the message quotes the input
         stages.add_class("error")

@@ -6,6 +6,7 @@ the exact az CLI, Bicep and Terraform, to copy (OSC 52) or save to a file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,13 +33,23 @@ from aksfw_tui.audit import AuditRun
 from aksfw_tui.checks.base import Finding, Remediation
 from aksfw_tui.model import ids
 from aksfw_tui.report.plan_diff import plan_diff
-from aksfw_tui.report.views import badge
+from aksfw_tui.report.views import badge, md_text
 from aksfw_tui.screens.base import AuditScreen
 
 STEPS = ("Explain", "Plan", "Change", "Checklist", "Re-check")
 # What each change tab holds: (tab id, title, file suffix, Pygments lexer; none exists for Bicep).
 FORMATS = (("az", "az CLI", "sh", "bash"), ("bicep", "Bicep", "bicep", "text"),
            ("terraform", "Terraform", "tf", "terraform"))
+
+
+# What a saved file's name may not hold: path separators, control characters (NUL among them),
+# and what Windows forbids; the name comes from the input's resource name.
+_UNSAFE_IN_FILE_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|]')
+
+
+def safe_file_name(text: str, limit: int = 100) -> str:
+    """`text` as part of a file name: unsafe characters become `_`, at most `limit` characters."""
+    return _UNSAFE_IN_FILE_NAME.sub("_", text)[:limit] or "_"
 
 
 def change_text(remediation: Remediation, tab: str) -> str:
@@ -84,7 +95,7 @@ class RemediationScreen(AuditScreen):
                 if diff:
                     yield Static(Syntax(diff, "diff", word_wrap=True, theme="ansi_dark",
                                         background_color="default"), id="plan-diff")
-                yield Markdown("\n".join(f"{n}. {step}" for n, step in enumerate(fix.steps, 1)),
+                yield Markdown("\n".join(f"{n}. {md_text(step)}" for n, step in enumerate(fix.steps, 1)),
                                open_links=False)
             with TabbedContent(id="step-2"):
                 for tab, title, _suffix, lexer in FORMATS:
@@ -96,25 +107,25 @@ class RemediationScreen(AuditScreen):
                                             background_color="default"))
             with VerticalScroll(id="step-3"):
                 yield Static("Tick each step as you do it (space toggles):")
-                yield SelectionList[int](*[(f"{index + 1}. {text}", index)
+                yield SelectionList[int](*[(Content(f"{index + 1}. {text}"), index)
                                            for index, text in enumerate(fix.steps)], id="checklist")
-                yield Static(fix.steps[0] if fix.steps else "", id="step-detail")
+                yield Static(fix.steps[0] if fix.steps else "", id="step-detail", markup=False)
                 yield Static("Applying changes from aksfw-tui is not available: it is read-only. "
                              "Run the commands from the Change step yourself.", classes="note")
             with VerticalScroll(id="step-4"):
                 yield Static(f"Re-check runs {finding.check.id} again on the current source "
                              f"({self.audit.source.label}) for {finding.subject.name}.\n"
-                             "Press Enter to re-check.", id="recheck-intro")
-                yield Static("", id="recheck-result")
+                             "Press Enter to re-check.", id="recheck-intro", markup=False)
+                yield Static("", id="recheck-result", markup=False)
         yield Footer(compact=True)
 
     def _explain(self) -> str:
         finding = self.finding
-        return "\n".join([
+        return "\n".join([  # the input's text escaped; the catalogue's own is Markdown
             f"# {badge(finding.status)} · {finding.severity.value} · {finding.check.id} · "
-            f"{finding.subject.name}", "", finding.result.message, "",
+            f"{md_text(finding.subject.name, inline=True)}", "", md_text(finding.result.message), "",
             "## Why it matters", "", finding.check.rationale, "",
-            "## What the fix does", "", self.remediation.summary,
+            "## What the fix does", "", md_text(self.remediation.summary),
         ])
 
     # -- stepping ----------------------------------------------------------------------------
@@ -138,7 +149,7 @@ class RemediationScreen(AuditScreen):
     @on(SelectionList.SelectionHighlighted, "#checklist")
     def _step_highlighted(self, event: SelectionList.SelectionHighlighted[int]) -> None:
         """The list shows one line per step; the highlighted step in full below it."""
-        self.query_one("#step-detail", Static).update(self.remediation.steps[event.selection.value])
+        self.query_one("#step-detail", Static).update(Content(self.remediation.steps[event.selection.value]))
 
     # -- the change: copy or save ------------------------------------------------------------
 
@@ -162,13 +173,16 @@ class RemediationScreen(AuditScreen):
     def action_save(self) -> None:
         tab, title, suffix = self._active_format()
         text = change_text(self.remediation, tab)
-        name = f"aksfw-fix-{self.finding.check.id}-{ids.name_of(self.finding.subject.id)}.{suffix}"
+        subject = safe_file_name(ids.name_of(self.finding.subject.id))
+        name = f"aksfw-fix-{self.finding.check.id}-{subject}.{suffix}"
         try:
             Path(name).write_text(text + "\n", encoding="utf-8")
-        except OSError as error:
-            self.notify(f"Could not save {name}: {error.strerror}", severity="error")
+            where = Path(name).resolve()
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            self.notify(f"Could not save {name}: {reason}", severity="error", markup=False)
             return
-        self.notify(f"Saved the {title} to {Path(name).resolve()}", title="Saved")
+        self.notify(f"Saved the {title} to {where}", title="Saved", markup=False)
 
     # -- re-check ----------------------------------------------------------------------------
 

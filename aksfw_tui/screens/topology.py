@@ -137,6 +137,7 @@ class TopologyScreen(AuditScreen):
         try:
             Path(name).write_text(render(self.audit.topology), encoding="utf-8")
         except OSError as error:
-            self.notify(f"Could not write {name}: {error.strerror}", severity="error")
+            self.notify(f"Could not write {name}: {error.strerror or error}", severity="error",
+                        markup=False)
             return
-        self.notify(f"Wrote {Path(name).resolve()}", title=f"{kind.title()} export")
+        self.notify(f"Wrote {Path(name).resolve()}", title=f"{kind.title()} export", markup=False)
