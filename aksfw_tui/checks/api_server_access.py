@@ -104,8 +104,9 @@ def _egress_ips(topology: Topology, firewalls: tuple[Firewall, ...]) -> tuple[li
         hub = [text(a.get("address")) for a in items(obj(obj(props(firewall.raw).get(
             "hubIPAddresses")).get("publicIPs")).get("addresses"))]
         ips += [ip for ip in hub if ip]
-        if firewall.public_ips_unread:
-            return ips, f"{firewall.public_ips_unread}, so its egress IPs cannot all be known"
+        unread = firewall.public_ips_unread or topology.parts_unread(firewall.id)
+        if unread:
+            return ips, f"{unread}, so the egress IPs of {firewall.name} cannot all be known"
         if not firewall.public_ip_ids and not hub:
             return ips, f"firewall {firewall.name} shows no public IP in the export"
         for pip_id in firewall.public_ip_ids:
