@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -251,7 +252,12 @@ def _exit_code(findings: list[Any], fail_on: str) -> int:
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _emit(text: str, output: str | None) -> None:
+    # A lone surrogate in the input ("\ud800" in a name) cannot be UTF-8: written as U+FFFD.
+    text = LONE_SURROGATE.sub("\ufffd", text)
     if output:
         _write(output, text)
     else:
@@ -275,7 +281,7 @@ def _emit_text(topology: Any, findings: list[Any], output: str | None) -> None:
 
         buffer = io.StringIO()
         render(Console(file=buffer, width=120, no_color=True, highlight=False), topology, findings)
-        _write(output, buffer.getvalue())
+        _write(output, LONE_SURROGATE.sub("\ufffd", buffer.getvalue()))
     else:
         render(Console(highlight=False), topology, findings)
 

@@ -285,3 +285,19 @@ def test_input_text_in_markdown_shows_as_written(text: str) -> None:
     assert shown == text
     code = next(t for t in parser.parse(md_code("a``b`")) if t.type == "inline")
     assert [c.content for c in code.children or []] == ["a``b`"]
+
+
+def test_control_characters_and_lone_surrogates_never_reach_the_terminal_or_break_a_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    resources = arm.baseline()
+    arm.find(resources, "fw-hub")["name"] = "fw\x1b[2J\ud800hub"
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(resources), encoding="utf-8")  # json escapes the surrogate
+
+    assert main(["--from-export", str(export), "--headless", "--fail-on", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "fw\\x1b[2J\ufffdhub" in out and "\x1b[2J" not in out
+
+    assert main(["--from-export", str(export), "--headless", "--json", "--fail-on", "none"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert "fw\x1b[2J\ufffdhub" in {f["resource_name"] for f in document["findings"]}

@@ -43,7 +43,13 @@ from aksfw_tui.model.resources import (
     text,
 )
 from aksfw_tui.settings import Settings
-from aksfw_tui.sources.snapshot import ArmSnapshot, Unreadable, merge_duplicates, resource_type
+from aksfw_tui.sources.snapshot import (
+    ArmSnapshot,
+    Unreadable,
+    merge_children,
+    merge_duplicates,
+    resource_type,
+)
 
 R = TypeVar("R", bound=Resource)
 
@@ -145,7 +151,7 @@ class Topology:
 
     def _load(self) -> None:
         loose_subnets: list[Subnet] = []
-        resources, _ = merge_duplicates(self.snapshot.resources)
+        resources = merge_children(merge_duplicates(self.snapshot.resources)[0])
         for raw in resources:
             type_key = resource_type(raw).lower()
             self.raw[ids.key(raw["id"])] = raw

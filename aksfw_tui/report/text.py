@@ -12,7 +12,7 @@ from aksfw_tui.audit import nothing_to_audit
 from aksfw_tui.checks.base import Finding, Status
 from aksfw_tui.model.topology import Topology
 from aksfw_tui.report.json_report import summary
-from aksfw_tui.report.views import badge, importance
+from aksfw_tui.report.views import badge, importance, printable
 
 STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.UNKNOWN: "yellow",
          Status.NOT_APPLICABLE: "dim"}
@@ -43,7 +43,8 @@ def render(console: Console, topology: Topology, findings: list[Finding]) -> Non
             Text(badge(finding.status), style=STYLE[finding.status]),
             finding.severity.value if finding.status is Status.FAIL else "",
             # Input-derived text is Text, never markup: a name like `fw[/]` shows as written.
-            Text(finding.check.id), Text(finding.subject.name), Text(finding.result.message),
+            Text(finding.check.id), Text(printable(finding.subject.name)),
+            Text(printable(finding.result.message)),
         )
     if findings:
         console.print(table)
@@ -53,9 +54,9 @@ def render(console: Console, topology: Topology, findings: list[Finding]) -> Non
     if topology.unreadable:
         console.print(Text("Could not read:", style="bold yellow"))
         for entry in topology.unreadable:
-            console.print(Text(f"  {entry.scope}: {entry.reason}"))
+            console.print(Text(printable(f"  {entry.scope}: {entry.reason}")))
     for warning in topology.snapshot.warnings:
-        console.print(Text(f"note: {warning}", style="dim"))
+        console.print(Text(printable(f"note: {warning}"), style="dim"))
 
 
 def _render_fix(console: Console, finding: Finding) -> None:
@@ -66,11 +67,11 @@ def _render_fix(console: Console, finding: Finding) -> None:
     title = Text(f"fix: {finding.check.id} · {finding.subject.name} ({finding.severity.value})",
                  style="rule.text")
     console.print(Rule(title, align="left", style="red"))
-    console.print(Text(remediation.summary, style="bold"), soft_wrap=True)
+    console.print(Text(printable(remediation.summary), style="bold"), soft_wrap=True)
     for number, step in enumerate(remediation.steps, 1):
-        console.print(Text(f"  {number}. {step}"), soft_wrap=True, highlight=False)
+        console.print(Text(printable(f"  {number}. {step}")), soft_wrap=True, highlight=False)
     if remediation.az_cli:
         console.print(Text("  az CLI:", style="bold"))
         for line in remediation.az_cli:
-            console.print(Text(f"    {line}", style="cyan"), soft_wrap=True)
+            console.print(Text(printable(f"    {line}"), style="cyan"), soft_wrap=True)
     console.print()

@@ -30,6 +30,17 @@ _MD_BLOCK = re.compile(r"^[ \t]*(?:([#>+=-])|(\d+)([.)]))", re.MULTILINE)
 _MD_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
 
 
+# Control characters (but tab and newline), DEL, C1 controls and lone surrogates: what a terminal
+# would act on, or what UTF-8 cannot encode. Input text shows them as escapes instead.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Input-derived text made safe for a terminal or a UTF-8 file: `fw\x1b[2J` → `fw\\x1b[2J`."""
+    return UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                           else "\ufffd", text)
+
+
 def md_text(text: str, inline: bool = False) -> str:
     """Text from the input (a name, a message) as Markdown that shows exactly that text: its
     Markdown syntax escaped. `inline`: on one line (in a heading, a list item)."""

@@ -72,3 +72,45 @@ def _fullness(resource: dict[str, Any]) -> int:
     if isinstance(resource.get("properties"), dict):
         return 2
     return 1 if set(resource) - {"id", "type", "name"} else 0
+
+
+# Child resources ARM also serves on their own, and the list in the parent they belong to. A loose
+# child joins its parent's list when that list was read and lacks it; an unread list stays unread
+# (one child found beside it says nothing of the others).
+CHILD_LISTS = {
+    "microsoft.network/routetables/routes": "routes",
+    "microsoft.network/virtualnetworks/virtualnetworkpeerings": "virtualNetworkPeerings",
+    "microsoft.containerservice/managedclusters/agentpools": "agentPoolProfiles",
+}
+
+
+def merge_children(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Resources with loose routes, peerings and agent pools folded into their parents (copies;
+    the input is not changed). Subnets and rule collection groups are joined by the topology."""
+    by_id = {ids.key(r.get("id")): r for r in resources}
+    merged: dict[str, dict[str, Any]] = {}
+    for child in resources:
+        list_key = CHILD_LISTS.get(resource_type(child).lower())
+        parent_key = ids.key(ids.parent_of(str(child.get("id", ""))))
+        parent = merged.get(parent_key) or by_id.get(parent_key)
+        if list_key is None or parent is None or not isinstance(parent.get("properties"), dict):
+            continue
+        listed = parent["properties"].get(list_key)
+        if not isinstance(listed, list):
+            continue
+        entry = _as_list_entry(child, list_key)
+        name = str(entry.get("name", "")).lower()
+        if any(isinstance(e, dict) and str(e.get("name", "")).lower() == name for e in listed):
+            continue
+        copy = {**parent, "properties": {**parent["properties"], list_key: [*listed, entry]}}
+        merged[parent_key] = copy
+    return [merged.get(ids.key(r.get("id")), r) for r in resources]
+
+
+def _as_list_entry(child: dict[str, Any], list_key: str) -> dict[str, Any]:
+    """Agent pools are flattened in `agentPoolProfiles` (`{"name", "vnetSubnetID", ...}`)."""
+    if list_key == "agentPoolProfiles":
+        name = child.get("name") or ids.name_of(str(child.get("id", "")))
+        properties = child.get("properties")
+        return {"name": name, **(properties if isinstance(properties, dict) else {})}
+    return child
