@@ -53,6 +53,9 @@ def evaluate(topology: Topology, cluster: Cluster) -> Result:
         return unknown("networkProfile.outboundType is absent from the export", **evidence)
     if egress.status is Egress.UNKNOWN:
         return unknown(egress.reason, **evidence)
+    unread = [r.unread for s in egress.subnets for r in s.unread_routes]
+    if unread:  # a route not read could send internet traffic around the firewall
+        return unknown("; ".join(dict.fromkeys(unread)), **evidence)
     return passed(
         f"outboundType is userDefinedRouting and {egress.reason}", **evidence
     )

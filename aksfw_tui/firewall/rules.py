@@ -255,6 +255,13 @@ def _policy_rules(topology: Topology, policy: FirewallPolicy, problems: list[str
         problems.append(policy.groups_unread)
         gaps.extend(_gaps(f"{policy.groups_unread}, so groups not in the snapshot may exist",
                           policy=policy.name, origin_id=policy.id))
+    listed = {ids.key(group_id) for group_id, _ in topology.policy_groups(policy)}
+    for unseen in topology.unreadable:  # a group listed nowhere but named unreadable by id
+        scope = ids.key(unseen.scope)
+        if scope.startswith(policy.key + "/") and scope not in listed:
+            reason = f"{unseen.scope} is unreadable ({unseen.reason})"
+            problems.append(reason)
+            gaps.extend(_gaps(reason, policy=policy.name, origin_id=unseen.scope))
     for group_index, (group_id, group) in enumerate(topology.policy_groups(policy)):
         if group is None or not group.has_properties or group.priority is None \
                 or group.collections_unread:

@@ -102,6 +102,7 @@ class SubnetEgress:
     default_route: Route | None = None
     firewall: Firewall | None = None
     bypass_routes: tuple[Route, ...] = ()
+    unread_routes: tuple[Route, ...] = ()  # could be bypasses: their prefix or next hop is unread
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -556,9 +557,10 @@ class Topology:
         if firewall is None:
             return self._unowned_next_hop(subnet_id, default, base)
         bypass = tuple(self._bypass_routes(table, firewall))
+        unread_routes = tuple(r for r in table.routes if r.unread)
         return SubnetEgress(subnet_id, Egress.FIREWALL,
                             f"0.0.0.0/0 → {default.next_hop_ip} is firewall {firewall.name}",
-                            firewall=firewall, bypass_routes=bypass, **base)
+                            firewall=firewall, bypass_routes=bypass, unread_routes=unread_routes, **base)
 
     def unseen_subnets(self) -> list[str]:
         """Why subnets might exist that the snapshot does not show: VNets whose subnets were not
@@ -624,6 +626,8 @@ class Topology:
         own_ips = {pip.ip for pip in self.firewall_public_ips(firewall) if pip.ip}
         for route in table.routes:
             hop = route.next_hop_type.lower()
+            if route.unread:  # not a bypass on what was read (SubnetEgress.unread_routes)
+                continue
             if route.prefix_text.strip() == "0.0.0.0/0" or hop == "none":
                 continue
             if hop == "virtualappliance" and route.next_hop_ip == firewall.private_ip:
