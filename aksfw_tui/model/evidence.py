@@ -97,7 +97,7 @@ class Reading:
     problems: dict[str, str] = field(default_factory=dict)
 
     def note(self, prop: str, value: Any) -> None:
-        state = "absent" if value is None else f"not readable ({type(value).__name__})"
+        state = "absent or null" if value is None else f"not readable ({type(value).__name__})"
         self.problems.setdefault(prop, f"{self.what}: {prop} is {state}")
 
     def text(self, value: Any, prop: str) -> str:
