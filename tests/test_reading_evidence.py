@@ -19,9 +19,11 @@ from aksfw_tui.audit import audit
 from aksfw_tui.checks import (
     api_server_access,
     dns_proxy,
+    firewall_sku,
     fqdn_tag_rule,
     network_rule_bypass,
     outbound_type,
+    threat_intel,
     tunnel_ports,
     waf_in_front,
 )
@@ -463,3 +465,60 @@ def test_an_unreadable_group_the_policy_does_not_list_is_not_a_pass(build: Build
     resources = [r for r in build() if r["name"] != group]
     arm.find(resources, "fwpol-hub")["properties"]["ruleCollectionGroups"] = [{"id": arm.GROUP_ID}]
     _unknown(_finding(resources, check, unreadable=[group_id(group)]), group_id(group))
+
+
+# -- review: references present without an id, extensions, type scopes by whole segments ---------
+
+
+@pytest.mark.parametrize("how", ["absent", "null"])
+def test_a_base_policy_reference_without_an_id_is_not_no_base_policy(how: str) -> None:
+    """The base's Deny would come first: its rules are unseen, so the tag rule cannot decide."""
+    resources = arm.baseline()
+    base = arm.policy(arm.HUB_SUB, arm.HUB_RG, "fwpol-base")
+    arm.find(resources, "fwpol-hub")["properties"]["basePolicy"] = {"id": base["id"]}
+    assert _finding([*resources, base], fqdn_tag_rule.CHECK).status is Status.PASS
+    _damage(arm.find(resources, "fwpol-hub")["properties"]["basePolicy"], "id", how)
+    _unknown(_finding([*resources, base], fqdn_tag_rule.CHECK), "fwpol-hub", "basePolicy")
+    # The child says Alert; only the unseen base could make it Deny.
+    arm.find(resources, "fwpol-hub")["properties"]["threatIntelMode"] = "Alert"
+    _unknown(_finding([*resources, base], threat_intel.CHECK, "fw-hub"), "fwpol-hub", "basePolicy")
+
+
+def test_a_firewall_policy_reference_without_an_id_is_not_classic_rules() -> None:
+    resources = arm.baseline()
+    arm.find(resources, "fw-hub")["properties"]["firewallPolicy"] = {"id": None}
+    for check in (threat_intel.CHECK, firewall_sku.CHECK, dns_proxy.CHECK):
+        _unknown(_finding(resources, check, "fw-hub"), "fw-hub", "firewallPolicy")
+
+
+def test_unreadable_metrics_or_diagnostics_leave_the_firewall_itself_readable() -> None:
+    """Live discovery lists a failed metrics call as `<firewall>/providers/Microsoft.Insights/…`:
+    an extension of the firewall, not a part of it."""
+    scopes = [f"{arm.FW_ID}/providers/Microsoft.Insights/metrics",
+              f"{arm.FW_ID}/providers/Microsoft.Insights/diagnosticSettings"]
+    for check, subject in ((dns_proxy.CHECK, "fw-hub"), (fqdn_tag_rule.CHECK, "aks-prod")):
+        assert _finding(arm.baseline(), check, subject, unreadable=scopes).status is Status.PASS
+
+
+def test_a_missing_public_ip_reference_does_not_hide_the_private_ip() -> None:
+    resources = arm.baseline()
+    del arm.find(resources, "fw-hub")["properties"]["ipConfigurations"][1]["properties"]["publicIPAddress"]
+    assert _finding(resources, dns_proxy.CHECK, "fw-hub").status is Status.PASS
+    _unknown(_finding(_narrow_ranges(resources), api_server_access.CHECK), "fw-hub",
+             "publicIPAddress")
+
+
+def test_a_type_scope_holds_its_type_by_whole_segments() -> None:
+    """A type scope holds its type and that type's children, compared by whole segments: a scope
+    naming `Microsoft.Network/virtualNetwork` says nothing of `virtualNetworks`."""
+    from aksfw_tui.model.topology import Topology
+
+    def scope(type_path: str) -> Topology:
+        return Topology(ArmSnapshot(unreadable=[Unreadable(
+            f"/subscriptions/{arm.SPOKE_SUB}/providers/Microsoft.Network/{type_path}", REASON)]))
+
+    vnet = f"/subscriptions/{arm.SPOKE_SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v"
+    assert scope("virtualNetwork").unreadable_scope_of(vnet) is None
+    assert not scope("virtualNetwork").unreadable_scopes_holding("microsoft.network/virtualnetworks")
+    assert scope("virtualNetworks").unreadable_scope_of(f"{vnet}/subnets/s") is not None
+    assert scope("virtualNetworks").unreadable_scopes_holding("microsoft.network/virtualnetworks")

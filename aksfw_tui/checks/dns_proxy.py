@@ -153,6 +153,9 @@ def _policy_setting(topology: Topology, policy_id: str) -> ProxySetting:
             return ProxySetting(policy.dns_proxy,
                                 f"dnsSettings.enableProxy is {str(policy.dns_proxy).lower()} in {where}",
                                 chain[0], policy)
+        if policy.base_unread:
+            return ProxySetting(None, f"{policy.base_unread}, so whether DNS proxy is on cannot be "
+                                      "seen", chain[0])
         policy_id = policy.base_policy_id
     names = " → ".join(p.name for p in chain)
     return ProxySetting(False, f"dnsSettings.enableProxy is absent in {names}", chain[0], chain[-1])

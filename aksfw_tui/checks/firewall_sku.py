@@ -53,6 +53,8 @@ from aksfw_tui.remediation.patch import set_property
 def evaluate(topology: Topology, firewall: Firewall) -> Result:
     if not firewall.has_properties:
         return unknown(f"firewall {firewall.name} was exported without its properties")
+    if firewall.policy_unread:  # its settings live in a policy that cannot be named
+        return unknown(f"{firewall.policy_unread}, so the policy that applies cannot be read")
     tier = firewall.sku_tier.lower()
     chain = (policy_chain_mode(topology, firewall.policy_id, lambda p: p.idps_mode)
              if firewall.policy_id else None)

@@ -40,6 +40,8 @@ DEFAULT = "Alert"
 def evaluate(topology: Topology, firewall: Firewall) -> Result:
     if not firewall.has_properties:
         return unknown(f"firewall {firewall.name} was exported without its properties")
+    if firewall.policy_unread:  # its settings live in a policy that cannot be named
+        return unknown(f"{firewall.policy_unread}, so the policy that applies cannot be read")
     if firewall.policy_id:
         return _with_policy(topology, firewall)
     evidence = {"source": "classic", "sku_name": firewall.sku_name or None,

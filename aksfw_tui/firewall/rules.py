@@ -232,6 +232,11 @@ def _compile_policy(topology: Topology, firewall: Firewall) -> RuleSet:
             break
         chain.insert(0, policy)
         sections.insert(0, _policy_rules(topology, policy, problems))
+        if policy.base_unread:  # a base that cannot be named: its rules come first, unseen
+            problems.append(policy.base_unread)
+            sections.insert(0, list(_gaps(policy.base_unread)))
+            chain_complete = False
+            break
         policy_id = policy.base_policy_id
     ordered = sorted((rule for section in sections for rule in section), key=lambda r: r.kind)
     own = chain[-1] if chain else None

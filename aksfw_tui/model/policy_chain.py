@@ -62,5 +62,8 @@ def policy_chain_mode(topology: Topology, policy_id: str,
             missing = f"{what} {policy.name} was exported without its properties"
             break
         policies.append(policy)
+        if policy.base_unread:
+            missing = policy.base_unread
+            break
         current = policy.base_policy_id
     return ChainMode(tuple(policies), tuple(read(p) for p in policies), missing)

@@ -128,6 +128,7 @@ class Subnet:
     nsg_id: str
     has_properties: bool
     missing: Mapping[str, str] = field(default_factory=dict)
+    ip_configuration_ids: tuple[str, ...] = ()  # what holds addresses here (e.g. a firewall's)
 
     @property
     def key(self) -> str:
@@ -174,7 +175,7 @@ class VirtualNetwork(Resource):
         vnet_id = text(raw.get("id"))
         reading = Reading(f"VNet {text(raw.get('name')) or ids.name_of(vnet_id)}")
         listed = reading.list(p.get("subnets"), "subnets") if p else []
-        subnets = tuple(_parse_subnet(s, vnet_id) for s in items(listed))
+        subnets = tuple(parse_subnet(s, vnet_id) for s in items(listed))
         peerings = tuple(
             Peering(
                 name=text(peer.get("name")),
@@ -217,10 +218,8 @@ def parse_subnet(raw: Mapping[str, Any], vnet_id: str = "") -> Subnet:
         nsg_id=ref(p.get("networkSecurityGroup")),
         has_properties=isinstance(raw.get("properties"), Mapping),
         missing=reading.frozen(),
+        ip_configuration_ids=tuple(ref(c) for c in items(p.get("ipConfigurations")) if ref(c)),
     )
-
-
-_parse_subnet = parse_subnet
 
 
 @dataclass(frozen=True)
@@ -330,7 +329,7 @@ class IpGroup(Resource):
     def parse(raw: Mapping[str, Any]) -> IpGroup:
         base = _base(raw, "ipGroup")
         listed = props(raw).get("ipAddresses")
-        state = "absent" if listed is None else "not a list of strings"
+        state = "absent or null" if listed is None else "not a list of strings"
         readable = isinstance(listed, list) and all(isinstance(a, str) for a in listed)
         unread = "" if readable else f"IP group {base['name']}: ipAddresses is {state}"
         return IpGroup(**base, addresses=strings(listed), addresses_unread=unread)
@@ -413,12 +412,11 @@ class Firewall(Resource):
         With several IP configurations one unread address is enough: it could be the one."""
         if not self.has_properties:
             return f"firewall {self.name} was exported without its properties"
-        if self.hub_private_ip:
+        if self.private_ip:
             return ""
-        found = "; ".join(v for k, v in self.missing.items() if k.startswith("ipConfigurations"))
-        if found or self.private_ip:
-            return found
-        return f"firewall {self.name} has no private IP address in ipConfigurations"
+        found = "; ".join(v for k, v in self.missing.items() if k.startswith("ipConfigurations")
+                          and not k.endswith("publicIPAddress"))
+        return found or f"firewall {self.name} has no private IP address in ipConfigurations"
 
     @property
     def public_ips_unread(self) -> str:
@@ -527,7 +525,7 @@ class RuleCollectionGroup(Resource):
             if isinstance(listed, list) else (),
             collections_unread="" if isinstance(listed, list) else
             f"rule collection group {base['name']}: ruleCollections is "
-            f"{'absent' if listed is None else 'not a list'}",
+            f"{'absent or null' if listed is None else 'not a list'}",
         )
 
 

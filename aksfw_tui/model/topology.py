@@ -292,10 +292,6 @@ class Topology:
                         if g.key not in named), key=lambda g: g.key)
         return listed + [(g.id, g) for g in extra]
 
-    def subnets_of(self, vnet: VirtualNetwork) -> list[Subnet]:
-        """The VNet's subnets, nested or exported on their own."""
-        return [s for s in self.subnets.values() if ids.key(s.vnet_id) == vnet.key]
-
     def ip_group(self, resource_id: str) -> IpGroup | None:
         return self.find("microsoft.network/ipgroups", resource_id)
 
@@ -331,7 +327,7 @@ class Topology:
                 return entry
             typed = TYPE_SCOPE.match(scope)
             if typed and key.startswith(typed.group(1) + "/") and \
-                    ids.type_of(key).startswith(typed.group(2)):
+                    _of_type(ids.type_of(key), typed.group(2)):
                 return entry
         return None
 
@@ -359,7 +355,9 @@ class Topology:
         such as a subnet, a route, a rule collection or an IP configuration); '' when none."""
         key = ids.key(resource_id)
         found = [f"{u.scope} is unreadable ({u.reason})" for u in self.unreadable
-                 if ids.key(u.scope).startswith(key + "/")]
+                 if ids.key(u.scope).startswith(key + "/")
+                 # an extension of the resource (its metrics, diagnostic settings) is not a part
+                 and not ids.key(u.scope)[len(key):].startswith("/providers/")]
         return "; ".join(found)
 
     def subnets_unread(self, vnet: VirtualNetwork) -> str:
@@ -368,7 +366,7 @@ class Topology:
 
     def firewall_ip_unread(self, firewall: Firewall) -> str:
         """Why a firewall's private IP cannot be known ('' when it was read)."""
-        if firewall.private_ip and not firewall.private_ip_unread:
+        if firewall.private_ip:
             return ""
         return "; ".join(filter(None, (firewall.private_ip_unread, self.parts_unread(firewall.id))))
 
@@ -581,13 +579,8 @@ class Topology:
         reasons = [self.firewall_ip_unread(fw) for fw in self.firewalls if self.firewall_ip_unread(fw)]
         reasons += [f"{u.scope} ({u.reason})" for u in self.unreadable_scopes_holding(FIREWALL_TYPE)]
         subnet = self.subnet_containing(ip) if ip else None
-        raw = self.raw.get(subnet.key) if subnet is not None else None
-        if subnet is not None and raw is None:  # nested: find it in its VNet's raw JSON
-            vnet_raw = self.raw.get(ids.key(subnet.vnet_id), {})
-            raw = next((s for s in items(props(vnet_raw).get("subnets"))
-                        if ids.key(text(s.get("id"))) == subnet.key), None)
-        configs = [ref(c) for c in items(props(raw or {}).get("ipConfigurations"))]
-        configs += [pip.attached_to for pip in self.public_ips]
+        configs = [*(subnet.ip_configuration_ids if subnet else ()),
+                   *(pip.attached_to for pip in self.public_ips)]
         for config in configs:
             owner = ids.parent_of(config) if "/azurefirewalls/" in config.lower() else ""
             if owner and self.firewall(owner) is None:
@@ -680,12 +673,19 @@ class Topology:
                 if s.metric.lower() == metric.lower()]
 
 
+def _of_type(type_name: str, scope_type: str) -> bool:
+    """Whether `type_name` is `scope_type` or a child type of it, compared by whole segments
+    (`applicationGateways` does not hold `applicationGatewayWebApplicationFirewallPolicies`)."""
+    name, scope = type_name.lower(), scope_type.lower()
+    return name == scope or name.startswith(scope + "/")
+
+
 def _names_type(scope: str, typed: re.Match[str] | None, type_key: str) -> bool:
     """A type scope of the type (or a parent type), or a resource of it (or a parent/child)."""
     if typed:
-        return type_key.startswith(typed.group(2))
-    named = ids.type_of(scope).lower()
-    return bool(named) and (type_key.startswith(named) or named.startswith(type_key))
+        return _of_type(type_key, typed.group(2))
+    named = ids.type_of(scope)
+    return bool(named) and (_of_type(type_key, named) or _of_type(named, type_key))
 
 
 @functools.cache
